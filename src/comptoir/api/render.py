@@ -1,0 +1,103 @@
+"""JSON at the edge: orjson rendering, Mirakl's date and amount formats, and query-string parsing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from django.http import HttpResponse
+from django.utils.dateparse import parse_date, parse_datetime
+from ninja.renderers import BaseRenderer
+
+from comptoir.core.errors import ValidationError
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError
+
+
+class ORJSONRenderer(BaseRenderer):
+    media_type = "application/json"
+
+    def render(self, request: Any, data: Any, *, response_status: int) -> bytes:
+        return orjson.dumps(data, default=_default)
+
+
+def json_response(data: Any, status: int = 200) -> HttpResponse:
+    return HttpResponse(orjson.dumps(data, default=_default), status=status, content_type="application/json")
+
+
+def amount(cents: int | None) -> float | None:
+    """Cents → a JSON number with two decimals (the shortest float repr of n/100 prints exactly n/100)."""
+    return None if cents is None else cents / 100
+
+
+def rate(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_instant(raw: str | None, name: str, *, end_of_day: bool = False) -> datetime | None:
+    """Accept ISO date-times with Z or an offset, and bare dates (as Mirakl clients send them)."""
+    if raw is None or raw == "":
+        return None
+    text = raw.strip().replace(" ", "+")  # a '+' in a query string that was not escaped arrives as a space
+    value: datetime | None
+    try:
+        value = parse_datetime(text)
+    except ValueError:
+        value = None
+    if value is None:
+        try:
+            day: date | None = parse_date(text)
+        except ValueError:
+            day = None
+        if day is None:
+            raise ValidationError(f"Paramètre {name} : date invalide ({raw!r}).", field=name)
+        value = datetime.combine(day, time.max if end_of_day else time.min)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def parse_list(request: Any, name: str) -> list[str]:
+    """Both `x=a,b` and `x=a&x=b`."""
+    values: list[str] = []
+    for raw in request.GET.getlist(name):
+        values.extend(part.strip() for part in raw.split(",") if part.strip())
+    return values
+
+
+def parse_bool(raw: str | None, name: str, *, allow_all: bool = False) -> bool | None:
+    if raw is None or raw == "":
+        return None
+    lowered = raw.strip().lower()
+    if lowered == "true":
+        return True
+    if lowered == "false":
+        return False
+    if allow_all and lowered == "all":
+        return None
+    raise ValidationError(f"Paramètre {name} : booléen attendu (true ou false), reçu {raw!r}.", field=name)
+
+
+def parse_int(raw: str | None, name: str, *, default: int, minimum: int = 0, maximum: int | None = None) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(f"Paramètre {name} : entier attendu, reçu {raw!r}.", field=name) from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"entre {minimum} et {maximum}" if maximum is not None else f"au moins {minimum}"
+        raise ValidationError(f"Paramètre {name} : doit être {bound}.", field=name)
+    return value

@@ -1,0 +1,30 @@
+"""The outbox: events written in the same transaction as the change, delivered afterwards."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class OutboxState(models.TextChoices):
+    PENDING = "PENDING"
+    SENT = "SENT"
+    DEAD = "DEAD"
+
+
+class OutboxEvent(models.Model):
+    event_type = models.CharField(max_length=60)
+    order_id = models.CharField(max_length=120, blank=True, db_index=True)
+    shop_id = models.IntegerField(null=True, blank=True)
+    audience = models.CharField(max_length=16)  # SELLER, CUSTOMER, OPERATOR
+    payload = models.JSONField(default=dict)
+    state = models.CharField(max_length=16, choices=OutboxState.choices, default=OutboxState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    created_date = models.DateTimeField()
+    sent_date = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=models.Q(state="PENDING"), name="outbox_pending_due"),
+        ]

@@ -1,0 +1,17 @@
+"""`comptoir demo`: load the demo marketplace (placeholder until the demo loader lands)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Load the demo marketplace."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from comptoir.ops.demo import load_demo
+
+        summary = load_demo()
+        self.stdout.write(summary)

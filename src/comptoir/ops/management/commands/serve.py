@@ -1,0 +1,67 @@
+"""`comptoir serve`: gunicorn (threaded workers) with the background worker inside each server process."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve Comptoir over HTTP (with the worker inside unless --no-worker)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default=os.environ.get("COMPTOIR_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("COMPTOIR_PORT", "8000")))
+        parser.add_argument("--demo", action="store_true",
+                            help="migrate, load the demo marketplace when the database is empty, sandbox mode on")
+        parser.add_argument("--no-worker", action="store_true", help="do not run the worker in this process")
+        parser.add_argument("--processes", type=int, default=int(os.environ.get("COMPTOIR_SERVE_PROCESSES", "2")))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("COMPTOIR_SERVE_THREADS", "8")))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["demo"]:
+            call_command("migrate", interactive=False, verbosity=0)
+            from comptoir.shops.models import Shop
+            from comptoir.timers.sandbox import enable_sandbox
+
+            if not Shop.objects.exists():
+                call_command("demo")
+            enable_sandbox()
+        from django.db import connections
+
+        connections.close_all()  # gunicorn forks: no connection may cross the fork
+        from gunicorn.app.base import BaseApplication
+
+        from comptoir.wsgi import application
+
+        run_worker = not options["no_worker"]
+
+        def post_worker_init(worker: Any) -> None:
+            if run_worker:
+                from comptoir.timers.worker import start_in_thread
+
+                start_in_thread()
+
+        class Server(BaseApplication):  # type: ignore[misc]
+            def load_config(self) -> None:
+                self.cfg.set("bind", f"{options['host']}:{options['port']}")
+                self.cfg.set("workers", options["processes"])
+                self.cfg.set("threads", options["threads"])
+                self.cfg.set("worker_class", "gthread")
+                self.cfg.set("post_worker_init", post_worker_init)
+                self.cfg.set("accesslog", os.environ.get("COMPTOIR_ACCESS_LOG") or None)
+                self.cfg.set("timeout", 60)
+                self.cfg.set("keepalive", 30)
+
+            def load(self) -> Any:
+                return application
+
+        self.stdout.write(f"Comptoir sur http://{options['host']}:{options['port']}/ "
+                          f"({'avec' if run_worker else 'sans'} worker)")
+        sys.stdout.flush()
+        sys.argv = sys.argv[:1]  # gunicorn parses argv
+        Server().run()

@@ -1,0 +1,35 @@
+"""Order events (past tense) and who hears of each; the outbox turns them into notifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    name: str  # e.g. "OrderAccepted"
+    order_id: str
+    shop_id: int
+    occurred_at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+# Which audiences are told of each event (DESIGN §6): the operator notifies customers of every status change.
+AUDIENCES: Final[dict[str, tuple[str, ...]]] = {
+    "OrderAwaitingAcceptance": ("SELLER",),
+    "CustomerDocumentsRequested": ("CUSTOMER",),
+    "OrderAccepted": ("CUSTOMER",),
+    "LinesRefused": ("CUSTOMER",),
+    "OrderRefused": ("CUSTOMER",),
+    "AcceptanceDeadlineSoon": ("SELLER",),
+    "OrderAutoRefused": ("SELLER", "CUSTOMER"),
+    "ShopSuspended": ("SELLER", "OPERATOR"),
+    "OrderCanceled": ("CUSTOMER", "SELLER"),
+    "OrderDebited": ("SELLER",),
+    "ShippingLate": ("SELLER",),
+    "OrderShipped": ("CUSTOMER",),
+    "OrderReceived": ("SELLER",),
+    "OrderClosed": (),
+}

@@ -1,0 +1,121 @@
+"""Every read of orders the surfaces need: one page plus a count, lines prefetched, no N+1."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from comptoir.orders.models import Order, OrderHistory, OrderLine
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    shop_id: int | None = None
+    order_ids: Sequence[str] = ()
+    states: Sequence[str] = ()
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
+    customer_debited: bool | None = None
+    has_incident: bool | None = None
+    has_invoice: bool | None = None
+    references_for_customer: Sequence[str] = ()
+    references_for_seller: Sequence[str] = ()
+    channel_codes: Sequence[str] = ()
+    only_null_channel: bool = False
+    payment_workflow: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def filtered_orders(f: OrderFilter) -> QuerySet[Order]:
+    query = Order.objects.all()
+    if f.shop_id is not None:
+        query = query.filter(shop_id=f.shop_id)
+    if f.order_ids:
+        query = query.filter(order_id__in=list(f.order_ids))
+    if f.states:
+        query = query.filter(state__in=list(f.states))
+    if f.created_from:
+        query = query.filter(created_date__gte=f.created_from)
+    if f.created_to:
+        query = query.filter(created_date__lte=f.created_to)
+    if f.updated_from:
+        query = query.filter(last_updated_date__gte=f.updated_from)
+    if f.updated_to:
+        query = query.filter(last_updated_date__lte=f.updated_to)
+    if f.customer_debited is not None:
+        query = query.filter(customer_debited_date__isnull=not f.customer_debited)
+    if f.has_incident is not None:
+        query = query.filter(has_incident=f.has_incident)
+    if f.has_invoice is not None:
+        query = query.filter(has_invoice=f.has_invoice)
+    if f.references_for_customer:
+        query = query.filter(order_reference_for_customer__in=list(f.references_for_customer))
+    if f.references_for_seller:
+        query = query.filter(order_reference_for_seller__in=list(f.references_for_seller))
+    if f.only_null_channel:
+        query = query.filter(channel_code="")
+    elif f.channel_codes:
+        query = query.filter(channel_code__in=list(f.channel_codes))
+    if f.payment_workflow:
+        query = query.filter(payment_workflow=f.payment_workflow)
+    return query
+
+
+SORTS = {"dateCreated": ("created_date", "id"), "dateUpdated": ("last_updated_date", "id")}
+
+
+def orders_page(
+    f: OrderFilter, *, sort: str = "dateCreated", descending: bool = False, offset: int = 0, limit: int | None = 10
+) -> tuple[list[Order], int]:
+    """A page of complete orders (lines prefetched) and the total count."""
+    query = filtered_orders(f)
+    total = query.count()
+    keys = SORTS[sort]
+    ordered = query.order_by(*(f"-{k}" if descending else k for k in keys))
+    page = ordered[offset : offset + limit] if limit is not None else ordered[offset:]
+    orders = list(page.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("index"))))
+    return orders, total
+
+
+def order_for_shop(order_id: str, shop_id: int) -> Order | None:
+    return (
+        Order.objects.filter(order_id=order_id, shop_id=shop_id)
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("index")))
+        .first()
+    )
+
+
+def order_detail(order_id: str) -> Order | None:
+    return (
+        Order.objects.filter(order_id=order_id)
+        .select_related("shop")
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("index")),
+            Prefetch("history", queryset=OrderHistory.objects.order_by("created_date", "id")),
+        )
+        .first()
+    )
+
+
+def shop_balances(shop_id: int) -> dict[str, int]:
+    """Until the ledger (issue 4): what the shop will be owed (debited, not yet received) and what it is
+    owed (received), net of commission, in cents."""
+    from django.db.models import F, Sum
+
+    from comptoir.orders.states import OrderState
+
+    def net(states: list[str]) -> int:
+        value = Order.objects.filter(shop_id=shop_id, state__in=states).aggregate(
+            net=Sum(F("total_price_cents") - F("total_commission_cents"))
+        )["net"]
+        return int(value or 0)
+
+    return {
+        "pending": net([OrderState.SHIPPING, OrderState.SHIPPED]),
+        "payable": net([OrderState.RECEIVED, OrderState.CLOSED]),
+    }

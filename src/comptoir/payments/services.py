@@ -1,0 +1,130 @@
+"""Payment use cases: authorize at import, capture accepted lines after acceptance, release, renew."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from comptoir.core import clock
+from comptoir.payments.adapter import ProviderResult, load_provider
+from comptoir.payments.models import (
+    OperationKind,
+    Payment,
+    PaymentOperation,
+    PaymentStatus,
+    SimulatedDirective,
+)
+
+
+def _record(payment: Payment, kind: str, key: str, amount: int, result: ProviderResult) -> None:
+    PaymentOperation.objects.get_or_create(
+        idempotency_key=key,
+        defaults={
+            "payment": payment,
+            "kind": kind,
+            "amount_cents": amount,
+            "succeeded": result.succeeded,
+            "provider_ref": result.reference,
+            "failure_reason": result.failure_reason,
+            "created_date": clock.now(),
+        },
+    )
+
+
+def authorize_order(*, order_pk: int, order_id: str, amount_cents: int, currency: str,
+                    authorization_ref: str = "", expires_at: datetime | None = None) -> Payment:
+    """At import: keep the checkout's authorization when given, otherwise ask the provider for one."""
+    provider = load_provider()
+    now = clock.now()
+    if authorization_ref:
+        result = ProviderResult(True, authorization_ref, "", expires_at)
+    else:
+        result = provider.authorize(order_id=order_id, amount_cents=amount_cents, currency=currency,
+                                    idempotency_key=f"authorize:{order_id}")
+    validity = timedelta(days=settings.COMPTOIR["AUTHORIZATION_VALIDITY_DAYS"])
+    payment = Payment.objects.create(
+        order_id=order_pk, provider=provider.name, authorization_ref=result.reference,
+        authorized_cents=amount_cents, currency_iso_code=currency,
+        status=PaymentStatus.AUTHORIZED if result.succeeded else PaymentStatus.FAILED,
+        authorized_date=now, expires_date=result.expires_at or now + validity,
+    )
+    _record(payment, OperationKind.AUTHORIZE, f"authorize:{order_id}", amount_cents, result)
+    return payment
+
+
+def renewal_due_at(*, order_pk: int) -> datetime:
+    expires = Payment.objects.filter(order_id=order_pk).values_list("expires_date", flat=True).get()
+    margin = timedelta(hours=settings.COMPTOIR["AUTHORIZATION_RENEW_MARGIN_HOURS"])
+    return max(expires - margin, clock.now())
+
+
+def call_capture(*, order_pk: int, order_id: str, amount_cents: int) -> ProviderResult:
+    """The provider call, made outside any transaction; the key makes a retry after a crash harmless."""
+    payment = Payment.objects.get(order_id=order_pk)
+    return load_provider().capture(
+        order_id=order_id, authorization_ref=payment.authorization_ref, amount_cents=amount_cents,
+        currency=payment.currency_iso_code, idempotency_key=f"capture:{order_id}",
+    )
+
+
+def record_capture(*, order_pk: int, order_id: str, amount_cents: int, result: ProviderResult) -> Payment:
+    """Inside the transaction that moves the order: what the capture did to the authorization."""
+    payment = Payment.objects.select_for_update().get(order_id=order_pk)
+    _record(payment, OperationKind.CAPTURE, f"capture:{order_id}", amount_cents, result)
+    if result.succeeded:
+        payment.status = PaymentStatus.CAPTURED
+        payment.captured_cents = amount_cents
+        payment.released_cents = payment.authorized_cents - amount_cents
+        payment.captured_date = clock.now()
+    else:
+        payment.status = PaymentStatus.FAILED
+    payment.save()
+    return payment
+
+
+def release_order(*, order_pk: int, order_id: str) -> None:
+    """Release an uncaptured hold. The simulated provider answers at once; a real one is idempotent too."""
+    payment = Payment.objects.select_for_update().filter(order_id=order_pk).first()
+    if payment is None or payment.status != PaymentStatus.AUTHORIZED:
+        return
+    key = f"release:{order_id}"
+    result = load_provider().release(
+        order_id=order_id, authorization_ref=payment.authorization_ref, amount_cents=payment.authorized_cents,
+        currency=payment.currency_iso_code, idempotency_key=key,
+    )
+    _record(payment, OperationKind.RELEASE, key, payment.authorized_cents, result)
+    payment.status = PaymentStatus.RELEASED
+    payment.released_cents = payment.authorized_cents
+    payment.save()
+
+
+def call_reauthorize(*, order_pk: int, order_id: str) -> ProviderResult:
+    payment = Payment.objects.get(order_id=order_pk)
+    renewals = payment.operations.filter(kind=OperationKind.REAUTHORIZE).count()
+    return load_provider().reauthorize(
+        order_id=order_id, authorization_ref=payment.authorization_ref, amount_cents=payment.authorized_cents,
+        currency=payment.currency_iso_code, idempotency_key=f"reauthorize:{order_id}:{renewals + 1}",
+    )
+
+
+def record_reauthorization(*, order_pk: int, order_id: str, result: ProviderResult) -> None:
+    payment = Payment.objects.select_for_update().get(order_id=order_pk)
+    renewals = payment.operations.filter(kind=OperationKind.REAUTHORIZE).count()
+    _record(payment, OperationKind.REAUTHORIZE, f"reauthorize:{order_id}:{renewals + 1}",
+            payment.authorized_cents, result)
+    if result.succeeded:
+        validity = timedelta(days=settings.COMPTOIR["AUTHORIZATION_VALIDITY_DAYS"])
+        payment.authorization_ref = result.reference
+        payment.authorized_date = clock.now()
+        payment.expires_date = result.expires_at or clock.now() + validity
+    else:
+        payment.status = PaymentStatus.EXPIRED
+    payment.save()
+
+
+def set_simulated_directive(*, order_id: str, refuse_capture: bool, refuse_reauthorization: bool) -> None:
+    SimulatedDirective.objects.update_or_create(
+        order_id=order_id,
+        defaults={"refuse_capture": refuse_capture, "refuse_reauthorization": refuse_reauthorization},
+    )

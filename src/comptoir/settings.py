@@ -1,0 +1,156 @@
+"""Django settings for Comptoir; everything an operator changes comes from COMPTOIR_* variables."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(os.environ.get("COMPTOIR_HOME", Path.cwd())).resolve()
+VAR_DIR = Path(os.environ.get("COMPTOIR_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+SECRET_KEY = os.environ.get("COMPTOIR_SECRET_KEY", "insecure-dev-key-change-me-in-production-0123456789")
+DEBUG = env_bool("COMPTOIR_DEBUG", False)
+ALLOWED_HOSTS = [h for h in os.environ.get("COMPTOIR_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "comptoir.shops",
+    "comptoir.catalog",
+    "comptoir.orders",
+    "comptoir.payments",
+    "comptoir.timers",
+    "comptoir.notifications",
+    "comptoir.api",
+    "comptoir.ops",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "comptoir.urls"
+WSGI_APPLICATION = "comptoir.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+
+def database_from_url(url: str) -> dict:
+    """One database setting for both engines; SQLite is tuned for concurrent writers (WAL, IMMEDIATE)."""
+    config = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        name = str(config["NAME"])
+        if name not in ("", ":memory:"):
+            Path(name).parent.mkdir(parents=True, exist_ok=True)
+        config["CONN_MAX_AGE"] = 600
+        config["OPTIONS"] = {
+            # Writers take the lock at BEGIN: two accepts of one order serialize instead of deadlocking.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                "PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; "
+                "PRAGMA mmap_size=268435456;"
+            ),
+        }
+        # Tests need a file (several threads and processes share it), not Django's in-memory default.
+        config["TEST"] = {"NAME": str(VAR_DIR / "test-comptoir.sqlite3")}
+    return config
+
+
+DATABASE_URL = os.environ.get("COMPTOIR_DATABASE_URL", f"sqlite:///{VAR_DIR / 'comptoir.sqlite3'}")
+DATABASES = {"default": database_from_url(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("COMPTOIR_LOG_LEVEL", "WARNING")},
+    "loggers": {"comptoir": {"level": os.environ.get("COMPTOIR_LOG_LEVEL", "INFO")}},
+}
+
+EMAIL_BACKEND = os.environ.get("COMPTOIR_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("COMPTOIR_SMTP_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("COMPTOIR_SMTP_PORT", 25)
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = os.environ.get("COMPTOIR_FROM_EMAIL", "Marché Démo <ne-pas-repondre@marche-demo.test>")
+
+# --- Comptoir: every delay of the seller guide is a setting with the guide's value as default ---
+COMPTOIR = {
+    "OPERATOR_NAME": os.environ.get("COMPTOIR_OPERATOR_NAME", "Marché Démo"),
+    "PUBLIC_URL": os.environ.get("COMPTOIR_PUBLIC_URL", "http://127.0.0.1:8000"),
+    "RELAY_DOMAIN": os.environ.get("COMPTOIR_RELAY_DOMAIN", "relais.marche-demo.test"),
+    "SANDBOX": env_bool("COMPTOIR_SANDBOX", False),
+    "CALENDAR_COUNTRY": os.environ.get("COMPTOIR_CALENDAR_COUNTRY", "FR"),
+    "CALENDAR_SUBDIVISION": os.environ.get("COMPTOIR_CALENDAR_SUBDIVISION") or None,
+    "ACCEPTANCE_BUSINESS_DAYS": env_int("COMPTOIR_ACCEPTANCE_BUSINESS_DAYS", 5),
+    "ACCEPTANCE_WARNING_BUSINESS_DAYS": env_int("COMPTOIR_ACCEPTANCE_WARNING_BUSINESS_DAYS", 1),
+    # The embedded payment provider captures this many seconds after acceptance.
+    "DEBIT_DELAY_SECONDS": env_int("COMPTOIR_DEBIT_DELAY_SECONDS", 5),
+    "DEBIT_GIVE_UP_SECONDS": env_int("COMPTOIR_DEBIT_GIVE_UP_SECONDS", 86400),
+    "DEBIT_RETRY_SECONDS": env_int("COMPTOIR_DEBIT_RETRY_SECONDS", 60),
+    "AUTHORIZATION_VALIDITY_DAYS": env_int("COMPTOIR_AUTHORIZATION_VALIDITY_DAYS", 7),
+    # Renew an authorization this long before it expires.
+    "AUTHORIZATION_RENEW_MARGIN_HOURS": env_int("COMPTOIR_AUTHORIZATION_RENEW_MARGIN_HOURS", 24),
+    "RECEPTION_DAYS": env_int("COMPTOIR_RECEPTION_DAYS", 15),
+    "CLOSING_DAYS": env_int("COMPTOIR_CLOSING_DAYS", 14),
+    # Fraud gate: orders at or under this total (cents) skip STAGING; 0 disables the rule.
+    "AUTO_APPROVE_MAX_CENTS": env_int("COMPTOIR_AUTO_APPROVE_MAX_CENTS", 0),
+    "PAYMENT_ADAPTER": os.environ.get("COMPTOIR_PAYMENT_ADAPTER", "comptoir.payments.simulated.SimulatedProvider"),
+    "WORKER_BATCH_SIZE": env_int("COMPTOIR_WORKER_BATCH_SIZE", 200),
+    "WORKER_IDLE_SECONDS": float(os.environ.get("COMPTOIR_WORKER_IDLE_SECONDS", "1.0")),
+    "WORKER_LEASE_SECONDS": env_int("COMPTOIR_WORKER_LEASE_SECONDS", 120),
+    "API_MAX_PAGE_SIZE": 100,
+}

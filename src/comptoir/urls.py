@@ -1,0 +1,19 @@
+"""URL map: the API under /api/; the back offices (/vendeur/, /operateur/, /client/) come with their apps."""
+
+from django.http import HttpResponse
+from django.urls import path
+
+from comptoir.api.urls import api
+
+
+def home(request):  # type: ignore[no-untyped-def]
+    return HttpResponse(
+        "<!doctype html><meta charset=utf-8><title>Comptoir</title>"
+        "<h1>Comptoir</h1><ul><li><a href='/api/docs'>API (OpenAPI)</a></li></ul>",
+    )
+
+
+urlpatterns = [
+    path("", home),
+    path("api/", api.urls),
+]

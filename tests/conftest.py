@@ -1,0 +1,71 @@
+"""Shared fixtures: the same suite runs on SQLite and on PostgreSQL (COMPTOIR_DATABASE_URL)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from comptoir.core import clock
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Decided at collection: the database of this pass is fixed by COMPTOIR_DATABASE_URL.
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="PostgreSQL pass only (runs in the second pass of `make test`)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def comptoir_settings(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """comptoir_settings(DEBIT_DELAY_SECONDS=0): change Comptoir settings for one test."""
+
+    def change(**values: object) -> None:
+        for key, value in values.items():
+            assert key in settings.COMPTOIR, key
+            monkeypatch.setitem(settings.COMPTOIR, key, value)
+
+    return change
+
+
+class Clock:
+    """Moves `comptoir.core.clock.now()` for one test (a fixed offset from real time)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def set(self, instant: datetime) -> None:
+        self.offset = instant - clock.real_now()
+        clock.forget_offset()
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+        clock.forget_offset()
+
+    def now(self) -> datetime:
+        return clock.now()
+
+
+@pytest.fixture
+def test_clock() -> Iterator[Clock]:
+    fake = Clock()
+    clock.set_offset_source(lambda: fake.offset)
+    clock.CACHE_SECONDS, saved = 0.0, clock.CACHE_SECONDS
+    try:
+        yield fake
+    finally:
+        from comptoir.timers.sandbox import stored_offset
+
+        clock.CACHE_SECONDS = saved
+        clock.set_offset_source(stored_offset)
