@@ -71,6 +71,10 @@ TEMPLATES = [
 ]
 
 
+# Lets several test runs share one machine (each its own test database).
+TEST_DB_SUFFIX = os.environ.get("COMPTOIR_TEST_DB_SUFFIX", "")
+
+
 def database_from_url(url: str) -> dict:
     """One database setting for both engines; SQLite is tuned for concurrent writers (WAL, IMMEDIATE)."""
     config = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
@@ -90,7 +94,9 @@ def database_from_url(url: str) -> dict:
             ),
         }
         # Tests need a file (several threads and processes share it), not Django's in-memory default.
-        config["TEST"] = {"NAME": str(VAR_DIR / "test-comptoir.sqlite3")}
+        config["TEST"] = {"NAME": str(VAR_DIR / f"test-comptoir{TEST_DB_SUFFIX}.sqlite3")}
+    else:
+        config["TEST"] = {"NAME": f"test_comptoir{TEST_DB_SUFFIX}"}
     return config
 
 
