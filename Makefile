@@ -21,6 +21,7 @@ run: $(STAMP)
 		$(BIN)/comptoir serve --demo --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
@@ -44,6 +45,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 
 graph: $(STAMP)
 	$(BIN)/comptoir lifecycle_graph > docs/lifecycle.md

@@ -21,6 +21,36 @@ router = Router(tags=["Orders"])
 VALID_STATES = {state.value for state in OrderState}
 
 
+def _param(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+_BOOL = {"type": "string", "enum": ["true", "false"]}
+OR11_PARAMETERS = [
+    _param("order_ids", "Comma-separated order ids (≤100); the parameter may also be repeated."),
+    _param("order_state_codes", "Comma-separated order states (STAGING, WAITING_ACCEPTANCE, ...)."),
+    _param("start_date", "Created at or after (ISO 8601 date-time, or a date).", {"type": "string"}),
+    _param("end_date", "Created at or before.", {"type": "string"}),
+    _param("start_update_date", "Last updated at or after.", {"type": "string"}),
+    _param("end_update_date", "Last updated at or before.", {"type": "string"}),
+    _param("customer_debited", "Only orders paid (true) or not yet paid (false).", _BOOL),
+    _param("has_incident", "true, false or all.", {"type": "string", "enum": ["true", "false", "all"]}),
+    _param("has_invoice", "true, false or all.", {"type": "string", "enum": ["true", "false", "all"]}),
+    _param("order_references_for_customer", "Comma-separated references."),
+    _param("order_references_for_seller", "Comma-separated references."),
+    _param("channel_codes", "Comma-separated channel codes."),
+    _param("only_null_channel", "Only orders without a channel.", _BOOL),
+    _param("payment_workflow", "PAY_ON_ACCEPTANCE, ..."),
+    _param("paginate", "false returns every order in one response.", _BOOL),
+    _param("max", "Page size (1-100, default 10).", {"type": "integer", "minimum": 1, "maximum": 100}),
+    _param("offset", "Index of the first order (default 0).", {"type": "integer", "minimum": 0}),
+    _param("sort", "dateCreated (default) or dateUpdated.", {"type": "string", "enum": ["dateCreated", "dateUpdated"]}),
+    _param("order", "asc (default) or desc.", {"type": "string", "enum": ["asc", "desc"]}),
+    _param("shop_id", "The key's own shop (optional).", {"type": "integer"}),
+]
+
+
 class OrderList(Schema):
     orders: list[dict[str, Any]]
     total_count: int
@@ -37,6 +67,7 @@ class OrderList(Schema):
         "offset, sort (dateCreated, dateUpdated), order (asc/desc). Lists are comma-separated or repeated."
     ),
     operation_id="OR11",
+    openapi_extra={"parameters": OR11_PARAMETERS},
 )
 def list_orders(request: HttpRequest) -> HttpResponse:
     q = request.GET
