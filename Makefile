@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 COMPTOIR_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export COMPTOIR_TEST_DATABASE_URL
 
-.PHONY: run install test test-sqlite test-postgres bench lint graph clean
+.PHONY: run install test test-sqlite test-postgres bench lint graph clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,16 +20,20 @@ run: $(STAMP)
 	COMPTOIR_DATABASE_URL=$${COMPTOIR_DATABASE_URL:-sqlite:///$(CURDIR)/var/comptoir.sqlite3} \
 		$(BIN)/comptoir serve --demo --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
+# The e2e tests drive Debian's Chromium (never a browser downloaded by Playwright).
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+test: $(STAMP) chromium
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) chromium
 	@echo "== Test suite on SQLite =="
-	COMPTOIR_DATABASE_URL=sqlite:///$(CURDIR)/var/test-base.sqlite3 $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	COMPTOIR_DATABASE_URL=sqlite:///$(CURDIR)/var/test-base.sqlite3 $(BIN)/python -m pytest -q -m "not postgres_only" $(PYTEST_ARGS)
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) chromium
 	@echo "== Test suite on PostgreSQL ($(COMPTOIR_TEST_DATABASE_URL)) =="
 	@if $(BIN)/python -c "import os,psycopg; psycopg.connect(os.environ['COMPTOIR_TEST_DATABASE_URL'], connect_timeout=5).close()" 2>/dev/null; then \
 		COMPTOIR_DATABASE_URL=$(COMPTOIR_TEST_DATABASE_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS); \

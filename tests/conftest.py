@@ -69,3 +69,38 @@ def test_clock() -> Iterator[Clock]:
 
         clock.CACHE_SECONDS = saved
         clock.set_offset_source(stored_offset)
+
+
+class SmtpInbox:
+    """A real SMTP server (aiosmtpd) running in the test process; `messages` holds what it received."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's handler name)
+        from email import message_from_bytes, policy
+
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append(message)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_inbox(settings) -> Iterator[SmtpInbox]:  # type: ignore[no-untyped-def]
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = SmtpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    try:
+        yield inbox
+    finally:
+        controller.stop()

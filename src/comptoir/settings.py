@@ -36,12 +36,20 @@ INSTALLED_APPS = [
     "comptoir.payments",
     "comptoir.timers",
     "comptoir.notifications",
+    "comptoir.ledger",
     "comptoir.api",
     "comptoir.ops",
+    "django_htmx",
+    "comptoir.web",
+    "comptoir.seller",
+    "comptoir.operator",
+    "comptoir.customer",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the back offices' CSS and JS from the apps' static folders under gunicorn (no CDN, no nginx).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -49,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "comptoir.urls"
@@ -57,7 +66,8 @@ WSGI_APPLICATION = "comptoir.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # An operator's own notification templates (same file names) take precedence over ours.
+        "DIRS": [p for p in [os.environ.get("COMPTOIR_TEMPLATES_DIR")] if p],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -117,6 +127,17 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# No collectstatic step: whitenoise finds the files in the apps, as runserver would.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every start without it
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Back offices: Django auth with the e-mail as username; each surface has its own login page.
+LOGIN_URL = "/vendeur/connexion/"
+LOGIN_REDIRECT_URL = "/vendeur/"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 
 LOGGING = {
     "version": 1,
@@ -159,4 +180,6 @@ COMPTOIR = {
     "WORKER_IDLE_SECONDS": float(os.environ.get("COMPTOIR_WORKER_IDLE_SECONDS", "1.0")),
     "WORKER_LEASE_SECONDS": env_int("COMPTOIR_WORKER_LEASE_SECONDS", 120),
     "API_MAX_PAGE_SIZE": 100,
+    "OPERATOR_EMAIL": os.environ.get("COMPTOIR_OPERATOR_EMAIL", "operations@marche-demo.test"),
+    "OUTBOX_MAX_ATTEMPTS": env_int("COMPTOIR_OUTBOX_MAX_ATTEMPTS", 8),
 }

@@ -1,7 +1,7 @@
 """URL map: the API under /api/; the back offices (/vendeur/, /operateur/, /client/) come with their apps."""
 
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import include, path
 
 from comptoir.api.urls import api
 
@@ -9,11 +9,15 @@ from comptoir.api.urls import api
 def home(request):  # type: ignore[no-untyped-def]
     return HttpResponse(
         "<!doctype html><meta charset=utf-8><title>Comptoir</title>"
-        "<h1>Comptoir</h1><ul><li><a href='/api/docs'>API (OpenAPI)</a></li></ul>",
+        "<h1>Comptoir</h1><ul><li><a href='/api/docs'>API (OpenAPI)</a></li>"
+        "<li><a href='/vendeur/'>Espace vendeur</a></li><li><a href='/operateur/'>Espace opérateur</a></li></ul>",
     )
 
 
 urlpatterns = [
     path("", home),
     path("api/", api.urls),
+    path("vendeur/", include("comptoir.seller.urls")),
+    path("operateur/", include("comptoir.operator.urls")),
+    path("client/", include("comptoir.customer.urls")),
 ]

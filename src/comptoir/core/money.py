@@ -61,7 +61,11 @@ def decimal_to_cents(value: Decimal | int | str) -> int:
         raise ValueError(f"not an amount: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"not an amount: {value!r}")
-    if amount != amount.quantize(CENT):
+    try:
+        exact = amount == amount.quantize(CENT)
+    except InvalidOperation as exc:  # more digits than the decimal context holds: not a real amount
+        raise ValueError(f"amount too large: {value!r}") from exc
+    if not exact:
         raise ValueError(f"more than two decimal places: {value!r}")
     return int(amount * 100)
 

@@ -21,8 +21,12 @@ class OutboxEvent(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     last_error = models.TextField(blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
     created_date = models.DateTimeField()
     sent_date = models.DateTimeField(null=True, blank=True)
+    recipients = models.TextField(blank=True)  # who it went to (for the operator's view)
+    subject = models.CharField(max_length=300, blank=True)
 
     class Meta:
         indexes = [

@@ -24,3 +24,20 @@ def record_events(events: list[OrderEvent]) -> None:
     ]
     if rows:
         OutboxEvent.objects.bulk_create(rows)
+
+
+def sweep_outbox(worker_id: str) -> int:
+    """One batch of deliveries (the worker's outbox sweep)."""
+    from comptoir.notifications.dispatch import sweep_outbox as sweep
+
+    return sweep(worker_id)
+
+
+def replay(*, event_id: int) -> bool:
+    """Put a dead (or sent) event back in the queue; returns False when there is no such event."""
+    from comptoir.notifications.models import OutboxState
+
+    return bool(OutboxEvent.objects.filter(id=event_id).exclude(state=OutboxState.PENDING).update(
+        state=OutboxState.PENDING, attempts=0, next_attempt_at=clock.now(), claimed_by="", claimed_until=None,
+        last_error="",
+    ))

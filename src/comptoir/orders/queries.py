@@ -72,13 +72,17 @@ SORTS = {"dateCreated": ("created_date", "id"), "dateUpdated": ("last_updated_da
 def orders_page(
     f: OrderFilter, *, sort: str = "dateCreated", descending: bool = False, offset: int = 0, limit: int | None = 10
 ) -> tuple[list[Order], int]:
-    """A page of complete orders (lines prefetched) and the total count."""
+    """A page of complete orders (lines prefetched into `order.page_lines`) and the total count."""
     query = filtered_orders(f)
     total = query.count()
     keys = SORTS[sort]
     ordered = query.order_by(*(f"-{k}" if descending else k for k in keys))
     page = ordered[offset : offset + limit] if limit is not None else ordered[offset:]
-    orders = list(page.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("index"))))
+    # to_attr: a plain list per order. Prefetching into `order.lines` builds one QuerySet per order (a third of
+    # an OR11 page's time); order_json reads `page_lines` when present.
+    orders = list(page.prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("index"), to_attr="page_lines")
+    ))
     return orders, total
 
 
@@ -103,19 +107,7 @@ def order_detail(order_id: str) -> Order | None:
 
 
 def shop_balances(shop_id: int) -> dict[str, int]:
-    """Until the ledger (issue 4): what the shop will be owed (debited, not yet received) and what it is
-    owed (received), net of commission, in cents."""
-    from django.db.models import F, Sum
+    """The shop's pending, payable and paid balances in cents: sums of its ledger entries."""
+    from comptoir.ledger import queries as ledger_queries
 
-    from comptoir.orders.states import OrderState
-
-    def net(states: list[str]) -> int:
-        value = Order.objects.filter(shop_id=shop_id, state__in=states).aggregate(
-            net=Sum(F("total_price_cents") - F("total_commission_cents"))
-        )["net"]
-        return int(value or 0)
-
-    return {
-        "pending": net([OrderState.SHIPPING, OrderState.SHIPPED]),
-        "payable": net([OrderState.RECEIVED, OrderState.CLOSED]),
-    }
+    return ledger_queries.balances(shop_id)

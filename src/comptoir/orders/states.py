@@ -64,8 +64,11 @@ PROGRESS: Final[tuple[OrderState, ...]] = (
     OrderState.RECEIVED,
     OrderState.CLOSED,
 )
-# From these states on the seller sees the customer's addresses and phone (DESIGN §5).
-CUSTOMER_DETAILS_STATES: Final = frozenset(PROGRESS[PROGRESS.index(OrderState.SHIPPING) :])
+# From these states on the seller sees the customer's addresses and phone (DESIGN §5). The line-only
+# incident and refund states all come after the debit, so they show the details too.
+CUSTOMER_DETAILS_STATES: Final = frozenset(PROGRESS[PROGRESS.index(OrderState.SHIPPING) :]) | {
+    OrderState.INCIDENT_OPEN, OrderState.INCIDENT_CLOSED, OrderState.REFUNDED,
+}
 
 
 class Actor(StrEnum):
@@ -161,7 +164,15 @@ class SuspendShop:
     reason: str
 
 
-Effect = Schedule | Cancel | Emit | ReleasePayment | DeactivateOffers | SuspendShop
+@dataclass(frozen=True, slots=True)
+class PostLedger:
+    """Money follows the order: DEBIT puts the captured value in the shop's pending balance (minus
+    commission); RECEPTION moves it to the payable balance."""
+
+    kind: str
+
+
+Effect = Schedule | Cancel | Emit | ReleasePayment | DeactivateOffers | SuspendShop | PostLedger
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +262,8 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
     # --- debit ---
     _row(T.REQUEST_DEBIT, {S.WAITING_DEBIT}, S.WAITING_DEBIT_PAYMENT, {A.SYSTEM}),
     _row(T.CONFIRM_DEBIT, _DEBITING, S.SHIPPING, {A.SYSTEM},
-         *_DEBIT_TIMERS, Schedule(K.SHIPPING_DEADLINE, U.SHIPPING_DEADLINE), Emit("OrderDebited")),
+         *_DEBIT_TIMERS, Schedule(K.SHIPPING_DEADLINE, U.SHIPPING_DEADLINE), PostLedger("DEBIT"),
+         Emit("OrderDebited")),
     _row(T.FAIL_DEBIT, _DEBITING, S.CANCELED, {A.SYSTEM},
          *_DEBIT_TIMERS, ReleasePayment(), Emit("OrderCanceled")),
     # --- shipping ---
@@ -265,7 +277,8 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
          *_ACCEPTANCE_TIMERS, ReleasePayment(), Emit("OrderCanceled")),
     # --- reception and closing ---
     _row(T.RECEIVE, {S.SHIPPED}, S.RECEIVED, {A.CUSTOMER, A.OPERATOR, A.SYSTEM},
-         Cancel(K.AUTO_RECEIVE), Schedule(K.AUTO_CLOSE, U.CALENDAR_DAYS, "CLOSING_DAYS"), Emit("OrderReceived")),
+         Cancel(K.AUTO_RECEIVE), Schedule(K.AUTO_CLOSE, U.CALENDAR_DAYS, "CLOSING_DAYS"), PostLedger("RECEPTION"),
+         Emit("OrderReceived")),
     _row(T.CLOSE, {S.RECEIVED}, S.CLOSED, {A.SYSTEM}, Emit("OrderClosed")),
 )
 

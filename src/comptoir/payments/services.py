@@ -84,9 +84,11 @@ def record_capture(*, order_pk: int, order_id: str, amount_cents: int, result: P
 
 
 def release_order(*, order_pk: int, order_id: str) -> None:
-    """Release an uncaptured hold. The simulated provider answers at once; a real one is idempotent too."""
+    """Release an uncaptured hold. The simulated provider answers at once; a real one is idempotent too.
+
+    A refused capture leaves the hold on the customer's card (status FAILED): it is released too."""
     payment = Payment.objects.select_for_update().filter(order_id=order_pk).first()
-    if payment is None or payment.status != PaymentStatus.AUTHORIZED:
+    if payment is None or payment.status not in (PaymentStatus.AUTHORIZED, PaymentStatus.FAILED):
         return
     key = f"release:{order_id}"
     result = load_provider().release(

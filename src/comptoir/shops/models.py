@@ -88,3 +88,14 @@ class ApiKey(models.Model):
                 name="api_key_kind_matches_shop",
             )
         ]
+
+
+class CategoryCommission(models.Model):
+    """A commission rate for one category of a shop's products, overriding the shop's rate."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="category_commissions")
+    category_code = models.CharField(max_length=50)
+    rate = models.DecimalField(max_digits=7, decimal_places=4)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "category_code"], name="category_commission_unique")]

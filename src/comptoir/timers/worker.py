@@ -18,6 +18,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 
 from comptoir.core import clock
+from comptoir.notifications import services as notification_services
 from comptoir.orders import timers as order_timers
 from comptoir.orders.states import TimerKind
 from comptoir.timers.models import Timer, TimerState
@@ -81,8 +82,8 @@ def sweep_timers(worker_id: str, *, limit: int | None = None) -> int:
     return len(rows)
 
 
-# Later issues add their sweeps here (outbox dispatch, webhooks, ...): each returns how much it did.
-SWEEPS: list[Callable[[str], int]] = [sweep_timers]
+# Every sweep returns how much it did; later issues add theirs here (webhooks, ...).
+SWEEPS: list[Callable[[str], int]] = [sweep_timers, notification_services.sweep_outbox]
 
 
 def run_until_idle(worker_id: str | None = None, *, max_rounds: int = 1000) -> int:

@@ -59,7 +59,7 @@ def account(request: HttpRequest) -> HttpResponse:
             },
         },
         "payment_details": {
-            "paid_balance": 0.0,
+            "paid_balance": amount(balances["paid"]),
             "payable_balance": amount(balances["payable"]),
             "pending_balance": amount(balances["pending"]),
             "reserve_balance": 0.0,

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from comptoir.api.mirakl.serializers import order_json
 from comptoir.api.render import json_response, parse_bool, parse_instant, parse_int, parse_list
@@ -115,7 +115,7 @@ def list_orders(request: HttpRequest) -> HttpResponse:
 class LineDecision(Schema):
     model_config = ConfigDict(extra="ignore")
     id: str = Field(min_length=1, description="order_line_id")
-    accepted: bool
+    accepted: StrictBool  # JSON true/false only: "yes", "true" or 1 must not silently accept a line
 
 
 class AcceptBody(Schema):

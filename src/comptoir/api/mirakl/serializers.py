@@ -82,7 +82,10 @@ def line_json(line: OrderLine, order: Order) -> dict[str, Any]:
 
 
 def order_json(order: Order, lines: list[OrderLine] | None = None) -> dict[str, Any]:
-    lines = list(order.lines.all()) if lines is None else lines
+    if lines is None:
+        lines = getattr(order, "page_lines", None)  # queries.orders_page prefetches there
+    if lines is None:
+        lines = list(order.lines.all())
     state = OrderState(order.state)
     relay = f"{order.relay_token}@{settings.COMPTOIR['RELAY_DOMAIN']}"
     return {

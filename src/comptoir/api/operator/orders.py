@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
@@ -103,6 +104,15 @@ class ImportOrder(Schema):
     order_reference_for_customer: str | None = None
 
 
+def _canonical(raw: bytes) -> bytes:
+    """What identifies an import for replays: the JSON document itself, not its key order or spacing (a retry
+    re-serialized by another library is the same import, not a conflict)."""
+    try:
+        return orjson.dumps(orjson.loads(raw), option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONDecodeError:
+        return raw
+
+
 def _cents(value: Decimal, where: str) -> int:
     try:
         return decimal_to_cents(value)
@@ -149,7 +159,8 @@ def _to_request(body: ImportOrder, raw: bytes) -> services.ImportRequest:
 
 @router.post("/orders", summary="Import a customer order (one order per shop)", operation_id="operator_import")
 def import_order(request: HttpRequest, body: ImportOrder) -> HttpResponse:
-    orders, created = services.import_customer_order(_to_request(body, request.body), who=_operator(request))
+    orders, created = services.import_customer_order(_to_request(body, _canonical(request.body)),
+                                                     who=_operator(request))
     payload = {
         "commercial_id": body.commercial_id,
         "orders": [{"order_id": o.order_id, "shop_id": o.shop_id, "order_state": o.state,
@@ -165,9 +176,12 @@ def list_orders(request: HttpRequest) -> HttpResponse:
     if any(s not in {st.value for st in OrderState} for s in states):
         raise ValidationError("Paramètre order_state_codes : état inconnu.", field="order_state_codes")
     shop_id = parse_int(q.get("shop_id"), "shop_id", default=0) or None
+    direction = (q.get("order") or "desc").lower()
+    if direction not in ("asc", "desc"):
+        raise ValidationError("Paramètre order : asc ou desc.", field="order")
     orders, total = queries.orders_page(
         queries.OrderFilter(shop_id=shop_id, states=states, order_ids=parse_list(request, "order_ids")),
-        descending=(q.get("order") or "desc") == "desc",
+        descending=direction == "desc",
         offset=parse_int(q.get("offset"), "offset", default=0),
         limit=parse_int(q.get("max"), "max", default=10, minimum=1, maximum=settings.COMPTOIR["API_MAX_PAGE_SIZE"]),
     )

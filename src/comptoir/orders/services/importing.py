@@ -21,7 +21,7 @@ from comptoir.orders.rules import line_amounts
 from comptoir.orders.services.lifecycle import SYSTEM, Who, apply_transition, check
 from comptoir.orders.states import INITIAL_STATE, Actor, TimerKind, Trigger
 from comptoir.payments import services as payment_services
-from comptoir.shops.models import Shop, ShopState
+from comptoir.shops.models import CategoryCommission, Shop, ShopState
 from comptoir.timers import services as timer_services
 
 
@@ -151,6 +151,10 @@ def _create(request: ImportRequest, offers: dict[int, Offer], digest: str, who: 
     for line in request.lines:
         by_shop.setdefault(offers[line.offer_id].shop_id, []).append(line)
     shops = Shop.objects.in_bulk(list(by_shop))
+    category_rates = {
+        (row.shop_id, row.category_code): row.rate
+        for row in CategoryCommission.objects.filter(shop_id__in=list(by_shop))
+    }
     conf = settings.COMPTOIR
     orders: list[Order] = []
     for position, shop_id in enumerate(sorted(by_shop)):
@@ -176,11 +180,12 @@ def _create(request: ImportRequest, offers: dict[int, Offer], digest: str, who: 
         for index, item in enumerate(by_shop[shop_id], start=1):
             offer = offers[item.offer_id]
             tax_rate = item.tax_rate if item.tax_rate is not None else offer.tax_rate
+            commission_rate = category_rates.get((shop_id, offer.category_code), shop.commission_rate)
             shipping_tax_rate = item.shipping_tax_rate if item.shipping_tax_rate is not None else Decimal("20")
             amounts = line_amounts(
                 unit_price_cents=item.unit_price_cents, quantity=item.quantity,
                 shipping_price_cents=item.shipping_price_cents, tax_rate=tax_rate,
-                shipping_tax_rate=shipping_tax_rate, commission_rate=shop.commission_rate,
+                shipping_tax_rate=shipping_tax_rate, commission_rate=commission_rate,
                 commission_vat_rate=shop.commission_vat_rate,
             )
             lines.append(OrderLine(
@@ -192,7 +197,7 @@ def _create(request: ImportRequest, offers: dict[int, Offer], digest: str, who: 
                 tax_code=item.tax_code or tax_code_for(tax_rate), tax_rate=tax_rate, tax_cents=amounts.tax_cents,
                 shipping_tax_code=item.shipping_tax_code or tax_code_for(shipping_tax_rate),
                 shipping_tax_rate=shipping_tax_rate, shipping_tax_cents=amounts.shipping_tax_cents,
-                eco_contribution_cents=item.eco_contribution_cents, commission_rate=shop.commission_rate,
+                eco_contribution_cents=item.eco_contribution_cents, commission_rate=commission_rate,
                 commission_fee_cents=amounts.commission_fee_cents, commission_vat_rate=shop.commission_vat_rate,
                 commission_vat_cents=amounts.commission_vat_cents, created_date=created, last_updated_date=now,
             ))

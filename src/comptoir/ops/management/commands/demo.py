@@ -1,4 +1,4 @@
-"""`comptoir demo`: load the demo marketplace (placeholder until the demo loader lands)."""
+"""`comptoir demo`: load the deterministic demo marketplace (operator, three shops, ~60 orders)."""
 
 from __future__ import annotations
 

@@ -31,6 +31,11 @@ class Command(BaseCommand):
             if not Shop.objects.exists():
                 call_command("demo")
             enable_sandbox()
+            if not os.environ.get("COMPTOIR_EMAIL_BACKEND"):
+                # The demo keeps its mail as files under var/mail/ (the operator back office lists them).
+                from django.conf import settings
+
+                settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
         from django.db import connections
 
         connections.close_all()  # gunicorn forks: no connection may cross the fork

@@ -1,0 +1,37 @@
+"""Operator API: the notification outbox — pending, sent and dead-lettered events, and replay."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router
+
+from comptoir.api.render import iso, json_response, parse_int
+from comptoir.core.errors import NotFound, ValidationError
+from comptoir.notifications import queries, services
+from comptoir.notifications.models import OutboxState
+
+router = Router(tags=["Operator"])
+
+
+@router.get("/outbox", summary="Outbox events (state=PENDING|SENT|DEAD)")
+def list_outbox(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state") or None
+    if state is not None and state not in OutboxState.values:
+        raise ValidationError("Paramètre state : PENDING, SENT ou DEAD.", field="state")
+    limit = parse_int(request.GET.get("max"), "max", default=50, minimum=1, maximum=100)
+    events = queries.outbox_events(state=state, order_id=request.GET.get("order_id") or "", limit=limit)
+    return json_response({"events": [
+        {"id": e.id, "event_type": e.event_type, "audience": e.audience, "order_id": e.order_id or None,
+         "shop_id": e.shop_id, "state": e.state, "attempts": e.attempts, "last_error": e.last_error or None,
+         "created_date": iso(e.created_date), "sent_date": iso(e.sent_date),
+         "next_attempt_date": iso(e.next_attempt_at), "recipients": e.recipients or None,
+         "subject": e.subject or None}
+        for e in events
+    ]})
+
+
+@router.post("/outbox/{event_id}/replay", response={204: None}, summary="Deliver a dead or sent event again")
+def replay(request: HttpRequest, event_id: int) -> HttpResponse:
+    if not services.replay(event_id=event_id):
+        raise NotFound("Événement introuvable ou déjà en attente d'envoi.", code="OUTBOX_EVENT_NOT_FOUND")
+    return HttpResponse(status=204)

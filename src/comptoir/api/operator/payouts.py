@@ -1,0 +1,48 @@
+"""Operator API: payout runs (every payable balance moves to paid) and their statements as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router
+
+from comptoir.api.render import amount, iso, json_response
+from comptoir.core.errors import NotFound
+from comptoir.ledger import queries as ledger_queries
+from comptoir.ledger import services as ledger_services
+
+router = Router(tags=["Operator"])
+
+
+@router.post("/payouts", summary="Run a payout: pay every shop its payable balance")
+def run_payout(request: HttpRequest) -> HttpResponse:
+    key = request.auth  # type: ignore[attr-defined]
+    payout = ledger_services.run_payout(by=key.label or "API opérateur")
+    return json_response({"id": payout.id, "created_date": iso(payout.created_date),
+                          "shops_count": payout.shops_count, "total": amount(payout.total_cents)}, status=201)
+
+
+@router.get("/payouts", summary="Payout runs")
+def list_payouts(request: HttpRequest) -> HttpResponse:
+    return json_response({"payouts": [
+        {"id": p.id, "created_date": iso(p.created_date), "shops_count": p.shops_count, "total": amount(p.total_cents)}
+        for p in ledger_queries.payouts()
+    ]})
+
+
+@router.get("/payouts/{payout_id}/statement.csv", summary="Statement of a payout, one row per shop")
+def statement(request: HttpRequest, payout_id: int) -> HttpResponse:
+    entries = list(ledger_queries.payout_statement(payout_id))
+    if not entries and not ledger_queries.payouts_exists(payout_id):
+        raise NotFound("Versement introuvable.", code="PAYOUT_NOT_FOUND")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(["versement", "date", "boutique", "nom", "montant_verse", "devise"])
+    for entry in entries:
+        writer.writerow([payout_id, iso(entry.created_date), entry.shop_id, entry.shop.name,
+                         f"{entry.amount_cents / 100:.2f}".replace(".", ","), entry.currency_iso_code])
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="versement-{payout_id}.csv"'
+    return response

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CustomerConfig(AppConfig):
+    name = "comptoir.customer"
+    label = "customer"

@@ -1,0 +1,1 @@
+"""Customer space forms (confirm receipt, open an incident) come with later issues."""

@@ -1,0 +1,71 @@
+"""Reads of the ledger: balances (sums of entries) and a shop's transaction lines, seek-paginated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet, Sum
+
+from comptoir.ledger.models import LedgerEntry, Payout
+from comptoir.ledger.rules import Account
+
+SHOP_ACCOUNTS = (Account.SHOP_PENDING, Account.SHOP_PAYABLE, Account.SHOP_PAID)
+# What a seller's transaction list shows: its pending and payable lines (paid lines mirror PAYMENT).
+STATEMENT_ACCOUNTS = (Account.SHOP_PENDING, Account.SHOP_PAYABLE)
+PAYMENT_STATES = {Account.SHOP_PENDING: "PENDING", Account.SHOP_PAYABLE: "PAYABLE", Account.SHOP_PAID: "PAID"}
+
+
+def balances(shop_id: int) -> dict[str, int]:
+    sums = dict(
+        LedgerEntry.objects.filter(shop_id=shop_id, account__in=SHOP_ACCOUNTS)
+        .values("account")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("account", "total")
+    )
+    return {
+        "pending": int(sums.get(Account.SHOP_PENDING) or 0),
+        "payable": int(sums.get(Account.SHOP_PAYABLE) or 0),
+        "paid": int(sums.get(Account.SHOP_PAID) or 0),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionFilter:
+    shop_id: int
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    types: tuple[str, ...] = ()
+    payment_states: tuple[str, ...] = ()
+    order_id: str = ""
+    order_line_id: str = ""
+
+
+def transactions(f: TransactionFilter) -> QuerySet[LedgerEntry]:
+    accounts = [a for a, state in PAYMENT_STATES.items() if not f.payment_states or state in f.payment_states]
+    query = LedgerEntry.objects.filter(shop_id=f.shop_id, account__in=accounts)
+    if f.created_from:
+        query = query.filter(created_date__gte=f.created_from)
+    if f.created_to:
+        query = query.filter(created_date__lte=f.created_to)
+    if f.types:
+        query = query.filter(transaction_type__in=list(f.types))
+    if f.order_id:
+        query = query.filter(order_id=f.order_id)
+    if f.order_line_id:
+        query = query.filter(order_line_id=f.order_line_id)
+    return query
+
+
+def payouts(limit: int = 50) -> list[Payout]:
+    return list(Payout.objects.order_by("-created_date", "-id")[:limit])
+
+
+def payout_statement(payout_id: int) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(payout_id=payout_id, account=Account.SHOP_PAID).select_related("shop").order_by(
+        "shop_id"
+    )
+
+
+def payouts_exists(payout_id: int) -> bool:
+    return Payout.objects.filter(id=payout_id).exists()

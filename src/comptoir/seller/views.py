@@ -1,0 +1,247 @@
+"""Seller back office (/vendeur/): home indicators, orders list and detail, acceptance, settings.
+
+Thin: reads through orders.queries (via comptoir.web.orderlist), writes through orders/shops services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.http import require_POST
+
+from comptoir.core.errors import ComptoirError
+from comptoir.orders import queries, services
+from comptoir.orders.models import Order
+from comptoir.orders.rules import Decision
+from comptoir.orders.services.lifecycle import facts_of
+from comptoir.orders.states import Actor, OrderState, Trigger, allowed_triggers
+from comptoir.seller.forms import DecisionForm, SellerLoginForm
+from comptoir.shops import services as shop_services
+from comptoir.shops.models import ApiKey, Shop, ShopMember
+from comptoir.web import orderlist
+from comptoir.web.errors import french_message
+from comptoir.web.views import SurfaceLoginView, confirmation, invalid_form_dialog, is_confirmed
+
+BASE = "seller/base.html"
+LOGIN_URL = reverse_lazy("seller:login")
+TABS = [("expedition", "Expédition"), ("contact", "Contacter le client"), ("historique", "Historique"),
+        ("documents", "Documents")]
+
+
+def seller_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Logged-in shop members only; sets `request.shop` (a user of several shops works on the first)."""
+
+    @login_required(login_url=LOGIN_URL)
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        member = (ShopMember.objects.select_related("shop").filter(user_id=request.user.pk)
+                  .order_by("shop_id").first())
+        if member is None:
+            raise Http404("Aucune boutique")
+        request.shop = member.shop  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _who(request: HttpRequest) -> services.Who:
+    return services.Who(Actor.SELLER, request.user.get_username())
+
+
+class SellerLogin(SurfaceLoginView):
+    authentication_form = SellerLoginForm
+    surface_base = BASE
+    heading = "Connexion à votre espace vendeur"
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("seller:home")
+
+
+class SellerPasswordChange(auth_views.PasswordChangeView):
+    template_name = "seller/password.html"
+    success_url = reverse_lazy("seller:settings")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "shop": self.request.shop, "nav": "settings"}  # type: ignore[attr-defined]
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        messages.success(self.request, "Votre mot de passe a été modifié.")
+        return super().form_valid(form)
+
+
+password_change = seller_view(SellerPasswordChange.as_view())
+
+
+@seller_view
+def home(request: HttpRequest) -> HttpResponse:
+    shop: Shop = request.shop  # type: ignore[attr-defined]
+    indicators = orderlist.shop_indicators(shop.id)
+    balances = queries.shop_balances(shop.id)
+    return render(request, "seller/home.html", {"shop": shop, "ind": indicators, "balances": balances,
+                                                "nav": "home"})
+
+
+def _list_context(request: HttpRequest, shop: Shop) -> tuple[orderlist.OrderFilterForm, Any]:
+    form = orderlist.OrderFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    return form, orderlist.filter_orders(data, shop_id=shop.id)
+
+
+@seller_view
+def order_list(request: HttpRequest) -> HttpResponse:
+    shop: Shop = request.shop  # type: ignore[attr-defined]
+    form, query = _list_context(request, shop)
+    per_page = (form.cleaned_data.get("par_page") if form.is_bound and form.is_valid() else None) or 20
+    page = orderlist.paginate(query, request.GET.get("page"), per_page)
+    rows = [(order, orderlist.seen_customer(order)) for order in page.object_list]
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "seller/orders.html", {
+        "shop": shop, "form": form, "page": page, "rows": rows, "nav": "orders",
+        "querystring_nopage": params.urlencode(), "total": page.paginator.count,
+        "export_url": f"{reverse('seller:orders_csv')}?{params.urlencode()}",
+    }, status=200 if not form.is_bound or form.is_valid() else 400)
+
+
+@seller_view
+def order_export(request: HttpRequest) -> HttpResponse:
+    shop: Shop = request.shop  # type: ignore[attr-defined]
+    form, query = _list_context(request, shop)
+    if form.is_bound and not form.is_valid():
+        messages.error(request, "Filtres invalides : corrigez-les avant d'exporter.")
+        return redirect(f"{reverse('seller:orders')}?{request.GET.urlencode()}")
+    return orderlist.csv_response(query, f"commandes-{shop.id}.csv")
+
+
+def _shop_order(request: HttpRequest, order_id: str) -> Order:
+    """The order with lines and history, or 404 when it does not exist *or belongs to another shop*."""
+    order = queries.order_detail(order_id)
+    if order is None or order.shop_id != request.shop.id:  # type: ignore[attr-defined]
+        raise Http404("Commande introuvable")
+    return order
+
+
+def _amounts(order: Order, lines: list[Any]) -> dict[str, int]:
+    live = [line for line in lines if line.state not in (OrderState.REFUSED, OrderState.CANCELED)] or lines
+    vat = sum(line.tax_cents + line.shipping_tax_cents for line in live)
+    commission = sum(line.commission_fee_cents + line.commission_vat_cents for line in live)
+    return {
+        "products": sum(line.price_cents for line in live),
+        "shipping": sum(line.shipping_price_cents for line in live),
+        "total": sum(line.price_cents + line.shipping_price_cents for line in live),
+        "vat": vat,
+        "eco": sum(line.eco_contribution_cents * line.quantity for line in live),
+        "commission": commission,
+        "net": sum(line.price_cents + line.shipping_price_cents for line in live) - commission,
+    }
+
+
+def _detail_context(request: HttpRequest, order: Order, form: DecisionForm | None = None) -> dict[str, Any]:
+    lines = list(order.lines.all())
+    allowed = allowed_triggers(facts_of(order, lines), Actor.SELLER)
+    waiting = [line for line in lines if line.state == OrderState.WAITING_ACCEPTANCE]
+    can_decide = bool(waiting) and (Trigger.ACCEPT in allowed or Trigger.REFUSE in allowed)
+    tab = request.GET.get("onglet", "expedition")
+    if tab not in dict(TABS):
+        tab = "expedition"
+    return {
+        "shop": request.shop, "order": order, "lines": lines, "history": list(order.history.all()),  # type: ignore[attr-defined]
+        "customer": orderlist.seen_customer(order), "allowed": allowed, "can_decide": can_decide,
+        "form": form or (DecisionForm(lines=waiting) if can_decide else None), "tabs": TABS, "tab": tab,
+        "amounts": _amounts(order, lines), "nav": "orders",
+        "relay_email": f"{order.relay_token}@{settings.COMPTOIR['RELAY_DOMAIN']}",
+        "can_ship": Trigger.SHIP in allowed,
+    }
+
+
+@seller_view
+def order_detail(request: HttpRequest, order_id: str) -> HttpResponse:
+    order = _shop_order(request, order_id)
+    return render(request, "seller/order_detail.html", _detail_context(request, order))
+
+
+@require_POST
+@seller_view
+def decide(request: HttpRequest, order_id: str) -> HttpResponse:
+    """Accept or refuse each waiting line: validate, confirm, then `decide_lines`. Errors change nothing."""
+    order = _shop_order(request, order_id)
+    detail_url = reverse("seller:order", args=[order.order_id])
+    lines = [line for line in order.lines.all() if line.state == OrderState.WAITING_ACCEPTANCE]
+    allowed = allowed_triggers(facts_of(order, list(order.lines.all())), Actor.SELLER)
+    if not lines or not (Trigger.ACCEPT in allowed or Trigger.REFUSE in allowed):
+        messages.error(request, "Cette commande n'est plus en attente d'acceptation.")
+        return redirect(detail_url)
+    form = DecisionForm(request.POST, lines=lines)
+    if not form.is_valid():
+        if request.htmx:  # type: ignore[attr-defined]
+            return invalid_form_dialog(request, form)
+        context = _detail_context(request, order, form)
+        context["form_error"] = "Le formulaire contient des erreurs : corrigez-les ci-dessous."
+        return render(request, "seller/order_detail.html", context, status=400)
+    decisions = form.decisions()
+    refused = [line for line, ok in decisions if not ok]
+    reason = (form.cleaned_data.get("motif") or "").strip()
+    if not is_confirmed(request):
+        summary = [f"{'Accepter' if ok else 'Refuser'} : {line.product_title} ({line.offer_sku}) × {line.quantity}"
+                   for line, ok in decisions]
+        if refused:
+            summary.append(f"Motif du refus : {reason}")
+        return confirmation(
+            request, surface_base=BASE, title=f"Confirmer la décision sur la commande {order.order_id}",
+            summary=summary, action=reverse("seller:decide", args=[order.order_id]), cancel_url=detail_url,
+            confirm_label="Confirmer la décision", danger=len(refused) == len(decisions),
+            warning="L'acceptance déclenche le débit du client." if len(refused) < len(decisions) else
+            "Tous les articles seront refusés : la commande sera annulée pour le client.",
+        )
+    try:
+        services.decide_lines(
+            order_id=order.order_id, shop_id=order.shop_id, who=_who(request), refusal_reason=reason,
+            decisions=[Decision(line.line_id, ok) for line, ok in decisions],
+        )
+    except ComptoirError as error:
+        messages.error(request, french_message(error))
+        return redirect(detail_url)
+    if refused and len(refused) == len(decisions):
+        messages.success(request, "La commande a été refusée.")
+    elif refused:
+        messages.success(request, f"Commande acceptée ; {len(refused)} article(s) refusé(s).")
+    else:
+        messages.success(request, "Commande acceptée. Le débit du client est en cours.")
+    return redirect(f"{detail_url}?{urlencode({'onglet': 'historique'})}")
+
+
+@seller_view
+def shop_settings(request: HttpRequest) -> HttpResponse:
+    shop: Shop = request.shop  # type: ignore[attr-defined]
+    members = ShopMember.objects.filter(shop=shop).select_related("user").order_by("user__email")
+    key = ApiKey.objects.filter(shop=shop, revoked_date__isnull=True).order_by("-created_date").first()
+    return render(request, "seller/settings.html", {"shop": shop, "members": members, "key": key,
+                                                    "nav": "settings"})
+
+
+@require_POST
+@seller_view
+def rotate_key(request: HttpRequest) -> HttpResponse:
+    shop: Shop = request.shop  # type: ignore[attr-defined]
+    if not is_confirmed(request):
+        return confirmation(
+            request, surface_base=BASE, title="Générer une nouvelle clé API",
+            summary=["Une nouvelle clé sera créée et affichée une seule fois.",
+                     "L'ancienne clé cessera immédiatement de fonctionner : mettez à jour vos connecteurs."],
+            action=reverse("seller:rotate_key"), cancel_url=reverse("seller:settings"),
+            confirm_label="Générer la clé", danger=True,
+        )
+    raw = shop_services.issue_api_key(shop_id=shop.id, label=f"Back office ({request.user.get_username()})")
+    response = render(request, "seller/api_key.html", {"shop": shop, "raw_key": raw, "nav": "settings"})
+    response["Cache-Control"] = "no-store"
+    return response

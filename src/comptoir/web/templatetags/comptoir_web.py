@@ -1,0 +1,93 @@
+"""Template filters of the back offices: money in French, state labels, countdowns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils.html import format_html
+
+from comptoir.core import clock
+from comptoir.orders.states import STATE_LABELS, OrderState
+
+register = template.Library()
+
+
+@register.filter
+def euros(cents: int | None, currency: str = "EUR") -> str:
+    """1234567 → « 12 345,67 € » (narrow no-break spaces, French decimal comma)."""
+    if cents is None:
+        return "—"
+    sign = "-" if cents < 0 else ""
+    units, rest = divmod(abs(int(cents)), 100)
+    grouped = f"{units:,}".replace(",", "\u202f")
+    symbol = "€" if currency == "EUR" else currency
+    return f"{sign}{grouped},{rest:02d}\u00a0{symbol}"
+
+
+@register.filter
+def state_label(state: str) -> str:
+    try:
+        return STATE_LABELS[OrderState(state)]
+    except ValueError:
+        return state
+
+
+@register.filter
+def state_badge(state: str) -> str:
+    return format_html('<span class="badge badge-{}">{}</span>', str(state).lower(), state_label(state))
+
+
+@register.filter
+def countdown(deadline: datetime | None) -> str:
+    """Time left until `deadline`, « 2 j 4 h » / « 3 h 12 min » / « dépassé »."""
+    if deadline is None:
+        return "—"
+    seconds = int((deadline - clock.now()).total_seconds())
+    if seconds <= 0:
+        return "dépassé"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} j {hours} h"
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min"
+
+
+@register.filter
+def percent(rate: object) -> str:
+    text = f"{rate:f}".rstrip("0").rstrip(".") if rate is not None else "0"
+    return text.replace(".", ",") + "\u00a0%"
+
+
+TRIGGER_LABELS = {
+    "IMPORT": "Commande reçue", "APPROVE": "Validée par l'anti-fraude", "REJECT": "Rejetée par l'anti-fraude",
+    "REQUEST_DOCUMENTS": "Justificatifs demandés au client", "ACCEPT": "Acceptation",
+    "REFUSE": "Refus", "AUTO_REFUSE": "Refus automatique (délai dépassé)",
+    "WARN_ACCEPTANCE_DEADLINE": "Rappel : échéance d'acceptation proche",
+    "RENEW_AUTHORIZATION": "Autorisation de paiement renouvelée", "EXPIRE_AUTHORIZATION": "Autorisation expirée",
+    "REQUEST_DEBIT": "Débit demandé", "CONFIRM_DEBIT": "Client débité", "FAIL_DEBIT": "Échec du débit",
+    "MARK_SHIPPING_LATE": "Expédition en retard", "SHIP": "Expédiée", "CANCEL": "Annulation",
+    "RECEIVE": "Reçue", "CLOSE": "Clôturée",
+}
+ACTOR_LABELS = {"SELLER": "Vendeur", "OPERATOR": "Opérateur", "CUSTOMER": "Client", "SYSTEM": "Système"}
+
+
+@register.filter
+def trigger_label(trigger: str) -> str:
+    return TRIGGER_LABELS.get(trigger, trigger)
+
+
+@register.filter
+def actor_label(actor: str) -> str:
+    return ACTOR_LABELS.get(actor, actor)
+
+
+@register.filter
+def get_label(labels: dict, key: str) -> str:
+    try:
+        return labels.get(OrderState(key), key)
+    except ValueError:
+        return labels.get(key, key)
