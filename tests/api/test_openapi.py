@@ -56,3 +56,13 @@ def test_the_docs_page_is_served(client: Client) -> None:
     response = client.get("/api/docs")
     assert response.status_code == 200
     assert b"openapi.json" in response.content
+
+
+def test_unknown_api_paths_and_wrong_methods_answer_with_the_json_error_body(client) -> None:
+    missing = client.get("/api/nowhere")
+    wrong_method = client.delete("/api/version")
+
+    assert missing.status_code == 404 and missing["Content-Type"].startswith("application/json")
+    assert missing.json() == {"status": 404, "message": "Ressource introuvable.", "code": "NOT_FOUND"}
+    assert wrong_method.status_code == 405 and wrong_method.json()["code"] == "METHOD_NOT_ALLOWED"
+    assert "GET" in wrong_method["Allow"]

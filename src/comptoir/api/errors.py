@@ -19,12 +19,39 @@ def error_body(status: int, message: str, code: str, field: str | None = None) -
     return body
 
 
+# French wording for pydantic's most common error types; others keep pydantic's English text.
+_FRENCH = {
+    "missing": "champ obligatoire manquant",
+    "bool_type": "booléen attendu (true ou false)",
+    "bool_parsing": "booléen attendu (true ou false)",
+    "int_type": "entier attendu",
+    "int_parsing": "entier attendu",
+    "string_type": "chaîne de caractères attendue",
+    "list_type": "liste attendue",
+    "too_short": "liste ou texte trop court",
+    "too_long": "liste ou texte trop long",
+    "greater_than_equal": "valeur trop petite",
+    "less_than_equal": "valeur trop grande",
+    "less_than": "valeur trop grande",
+    "decimal_parsing": "nombre attendu",
+    "decimal_type": "nombre attendu",
+    "string_pattern_mismatch": "format invalide",
+    "datetime_parsing": "date invalide",
+    "datetime_from_date_parsing": "date invalide",
+    "model_attributes_type": "objet JSON attendu",
+    "dict_type": "objet JSON attendu",
+}
+
+
 def _describe(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
     first = errors[0] if errors else {}
     location = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "payload", "query"))
-    message = first.get("msg", "requête invalide")
-    if first.get("type") == "json_invalid" or "JSON" in str(message):
+    kind = first.get("type", "")
+    message = _FRENCH.get(kind, first.get("msg", "requête invalide"))
+    if kind == "json_invalid" or "JSON" in str(first.get("msg", "")):
         return "Corps de requête JSON invalide.", None
+    if not location and kind == "missing":
+        return "Corps de requête manquant ou vide.", None
     return (f"{location} : {message}" if location else str(message)), location or None
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 
 from comptoir.core import clock
 from comptoir.core.errors import NotFound, ValidationError
-from comptoir.shops.models import ApiKey, ApiKeyKind, Shop, ShopState
+from comptoir.shops.models import ApiKey, ApiKeyKind, Shop, ShopMember, ShopState
 
 
 def digest_key(raw_key: str) -> str:
@@ -70,3 +72,85 @@ def authenticate_key(raw_key: str) -> ApiKey | None:
         .filter(digest=digest_key(raw_key.strip()), revoked_date__isnull=True)
         .first()
     )
+
+
+PROFILE_FIELDS = (
+    "name", "legal_name", "legal_form", "share_capital", "identification_number", "rcs", "vat_number",
+    "head_office_street", "head_office_zip_code", "head_office_city", "head_office_country_iso_code",
+    "customer_service_email", "contact_phone", "producer_registration_number", "warranty_duration",
+)
+
+
+def update_shop_profile(*, shop_id: int, values: dict[str, str]) -> Shop:
+    """The seller edits the legal mentions its invoices carry; unknown fields are refused."""
+    unknown = sorted(set(values) - set(PROFILE_FIELDS))
+    if unknown:
+        raise ValidationError(f"Champ inconnu : {unknown[0]}.", field=unknown[0])
+    if "name" in values and not values["name"].strip():
+        raise ValidationError("Le nom de la boutique est obligatoire.", field="name")
+    with transaction.atomic():
+        shop = lock_shop(shop_id)
+        for field, value in values.items():
+            setattr(shop, field, value.strip())
+        shop.last_updated_date = clock.now()
+        try:
+            shop.full_clean(exclude=["id"])
+        except DjangoValidationError as exc:
+            field, messages = next(iter(exc.message_dict.items()))
+            raise ValidationError(f"{field} : {messages[0]}", field=field) from None
+        shop.save()
+    return shop
+
+
+def set_commission_rate(*, shop_id: int, rate: Decimal) -> Shop:
+    """New orders use the new rate; orders already imported keep theirs (it is on their lines)."""
+    if not (Decimal(0) <= rate <= Decimal(100)):
+        raise ValidationError("Le taux de commission doit être compris entre 0 et 100 %.", field="commission_rate")
+    with transaction.atomic():
+        shop = lock_shop(shop_id)
+        shop.commission_rate = rate.quantize(Decimal("0.0001"))
+        shop.last_updated_date = clock.now()
+        shop.save(update_fields=["commission_rate", "last_updated_date"])
+    return shop
+
+
+def add_shop_user(*, shop_id: int, email: str, password: str) -> ShopMember:
+    """A new back-office user of the shop (the e-mail is the login)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.validators import validate_email
+
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise ValidationError("Adresse e-mail invalide.", field="email") from None
+    User = get_user_model()  # noqa: N806
+    with transaction.atomic():
+        lock_shop(shop_id)
+        if User.objects.filter(username=email).exists():
+            raise ValidationError("Un utilisateur existe déjà avec cette adresse.", field="email")
+        try:
+            validate_password(password)
+        except DjangoValidationError as exc:
+            raise ValidationError(" ".join(exc.messages), field="password") from None
+        user = User.objects.create_user(username=email, email=email, password=password)
+        return ShopMember.objects.create(shop_id=shop_id, user=user)
+
+
+def remove_shop_user(*, shop_id: int, user_id: int, acting_user_id: int) -> None:
+    """A shop keeps at least one user, and nobody removes themselves by mistake."""
+    with transaction.atomic():
+        lock_shop(shop_id)
+        members = ShopMember.objects.filter(shop_id=shop_id)
+        if user_id == acting_user_id:
+            raise ValidationError("Vous ne pouvez pas vous retirer vous-même.", field="user")
+        if not members.filter(user_id=user_id).exists():
+            raise NotFound("Utilisateur introuvable dans cette boutique.", code="SHOP_USER_NOT_FOUND")
+        if members.count() <= 1:
+            raise ValidationError("La boutique doit garder au moins un utilisateur.", field="user")
+        members.filter(user_id=user_id).delete()
+        from django.contrib.auth import get_user_model
+
+        user_model = get_user_model()
+        user_model.objects.filter(id=user_id, shop_memberships__isnull=True, is_staff=False).update(is_active=False)

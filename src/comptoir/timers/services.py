@@ -47,3 +47,4 @@ def pending_due_at(*, order_pk: int, kind: TimerKind) -> datetime | None:
         .values_list("due_at", flat=True)
         .first()
     )
+

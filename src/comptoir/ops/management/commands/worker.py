@@ -13,6 +13,8 @@ from comptoir.timers import worker
 
 class Command(BaseCommand):
     help = "Run the worker (deadlines, payment debit, notifications)."
+    # The worker serves no URL: skip the system checks (they import every view) for a fast start.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--once", action="store_true", help="work until nothing is due, then exit")

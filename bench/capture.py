@@ -1,0 +1,56 @@
+"""Capture the SQL of one real OR21 accept (`decide_lines` plus the API key lookup), rolled back afterwards.
+
+Run as `python -m bench.capture` with COMPTOIR_DATABASE_URL set; prints a JSON list of statements (the
+first 160 characters of each) so run.py can show them beside the ceiling loop's statements.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+
+class _Rollback(Exception):
+    pass
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
+    import django
+
+    django.setup()
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from comptoir.orders import services
+    from comptoir.orders.models import Order
+    from comptoir.orders.rules import Decision
+    from comptoir.orders.states import Actor
+    from comptoir.shops.services import authenticate_key
+
+    order = Order.objects.filter(state="WAITING_ACCEPTANCE").order_by("id").first()
+    if order is None:
+        print("[]")
+        return
+    line_ids = list(order.lines.order_by("index").values_list("line_id", flat=True))
+    from comptoir.core import clock
+
+    clock.offset()  # warm the sandbox-clock cache, as a running server has it
+    with CaptureQueriesContext(connection) as captured:
+        authenticate_key(f"bench-shop-{order.shop_id}")
+        try:
+            with transaction.atomic():
+                services.decide_lines(order_id=order.order_id, shop_id=order.shop_id,
+                                      decisions=[Decision(lid, True) for lid in line_ids],
+                                      who=services.Who(Actor.SELLER, f"API boutique {order.shop_id}"))
+                raise _Rollback
+        except _Rollback:
+            pass
+    statements = [q["sql"][:160] for q in captured.captured_queries
+                  if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT"))]
+    json.dump({"lines": len(line_ids), "statements": statements}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""Comptoir benchmark: load N orders, then OR11 latency and OR21 accepts/s over HTTP against `comptoir serve`,
+beside the ceiling of the same SQL issued by a bare loop. `make bench BENCH_ARGS="--orders 100000"`.
+
+Prints figures as it goes, a summary table at the end, and writes everything to bench/results/<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "src"))
+
+from bench import ceiling, httpbench, load, pool  # noqa: E402
+from bench.common import PG_URL, PYTHON, RESULTS, comptoir_env, log, sqlite_path, sqlite_url  # noqa: E402
+
+TARGETS = {"or11_p50_ms": 12.0, "or11_p99_ms": 30.0, "or21_accepts_per_s": 500.0}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--orders", type=int, default=1_000_000)
+    ap.add_argument("--shops", type=int, default=None,
+                    help="default 1,000 (fewer when --orders < 1,000,000: one shop per 1,000 orders, so every "
+                         "shop has a full OR11 page of SHIPPING orders at any size)")
+    ap.add_argument("--skip-sqlite", action="store_true")
+    ap.add_argument("--skip-postgres", action="store_true")
+    ap.add_argument("--processes", type=int, default=2, help="comptoir serve --processes")
+    ap.add_argument("--threads", type=int, default=8, help="comptoir serve --threads")
+    ap.add_argument("--or11-requests", type=int, default=300)
+    ap.add_argument("--or21-clients", type=int, default=16)
+    ap.add_argument("--or21-seconds", type=float, default=15.0)
+    ap.add_argument("--ceiling-seconds", type=float, default=10.0)
+    ap.add_argument("--pg-ceiling-connections", type=int, default=4)
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="measure OR11 / OR21 / ceiling this many times each; the summary quotes medians")
+    ap.add_argument("--load-only", action="store_true")
+    ap.add_argument("--skip-or11", action="store_true", help="(for quick A/B runs of OR21)")
+    ap.add_argument("--skip-ceiling", action="store_true", help="(for quick A/B runs of OR21)")
+    args = ap.parse_args(argv)
+    if args.shops is None:
+        args.shops = max(10, min(1000, args.orders // 1000))
+    return args
+
+
+def capture_statements(database_url: str) -> dict:
+    proc = subprocess.run([PYTHON, str(ROOT / "bench" / "capture.py")], env=comptoir_env(database_url),
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-1500:]}
+    return json.loads(proc.stdout)
+
+
+def machine_calibration() -> dict:
+    """How fast this (shared, noisy) machine runs Python right now, and how loaded it is: figures measured on
+    a loaded machine are slower; quote them with this."""
+    import timeit
+
+    per_loop = min(timeit.repeat("d = {'a': 1, 'b': 2}; sum(range(20))", number=100_000, repeat=5)) / 100_000
+    return {"python_loop_us": round(per_loop * 1e6, 3), "loadavg_1m": os.getloadavg()[0],
+            "note": "python_loop_us is ~0.4 on an idle modern core; higher means a busy or slow machine"}
+
+
+def median_of(runs: list[dict], key: str) -> float:
+    return round(statistics.median(r[key] for r in runs), 2)
+
+
+def bench_database(name: str, args: argparse.Namespace, columns: dict) -> dict:
+    out: dict = {"database": name}
+    if name == "sqlite":
+        out["load"] = load.load_sqlite(args.orders, args.shops, columns)
+        url = sqlite_url(args.orders)
+        path = str(sqlite_path(args.orders))
+
+        def reset() -> list:
+            changed, p = pool.reset_sqlite(path)
+            if changed:
+                log(f"{name}: pool reset ({changed:,} orders put back in WAITING_ACCEPTANCE)")
+            return p
+    else:
+        out["load"] = load.load_postgres(args.orders, args.shops, columns)
+        url = PG_URL
+
+        def reset() -> list:
+            changed, p = pool.reset_postgres()
+            if changed:
+                log(f"{name}: pool reset ({changed:,} orders put back in WAITING_ACCEPTANCE)")
+            return p
+
+    if not out["load"]["reused"]:
+        print(f"  load time ({name}): {out['load']['seconds']:.0f} s for {args.orders:,} orders")
+    if args.load_only:
+        return out
+    orders_pool = reset()
+    log(f"{name}: acceptance pool of {len(orders_pool):,} orders in WAITING_ACCEPTANCE")
+    out["pool"] = len(orders_pool)
+    out["calibration_before"] = machine_calibration()
+    log(f"{name}: machine: python loop {out['calibration_before']['python_loop_us']} µs (≈0.4 idle), "
+        f"load average {out['calibration_before']['loadavg_1m']:.1f} on {os.cpu_count()} CPUs")
+    out["captured"] = capture_statements(url)
+
+    server = httpbench.Server(url, processes=args.processes, threads=args.threads, label=name)
+    try:
+        server.start(probe_key="bench-shop-1")
+        out["or11_runs"], out["or21_runs"] = [], []
+        for k in range(0 if args.skip_or11 else args.repeat):
+            r = httpbench.bench_or11(server.port, args.shops, requests=args.or11_requests, seed=7 + k)
+            out["or11_runs"].append(r)
+            log(f"{name}: OR11 run {k + 1}: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms over "
+                f"{r['requests']} requests ({r['mean_orders_per_page']:.0f} orders/page, "
+                f"{r['mean_kb_per_page']:.0f} KiB/page)")
+        for k in range(args.repeat):
+            p = orders_pool if k == 0 else reset()
+            r = httpbench.bench_or21(server, p, clients=args.or21_clients, duration=args.or21_seconds)
+            out["or21_runs"].append(r)
+            log(f"{name}: OR21 run {k + 1}: {r['accepts_per_s']:.0f} accepts/s, p50 {r['p50_ms']:.1f} ms, "
+                f"p99 {r['p99_ms']:.1f} ms, non-204: {r['non_204']} (server {r['server_cpu_cores']:.2f} cores, "
+                f"client {r['client_cpu_core_share']:.2f} core, machine busy {r['machine_cpu_busy']:.0%})")
+            if r["errors_sample"]:
+                log(f"{name}: OR21 errors: {r['errors_sample']}")
+    finally:
+        server.stop()
+        log(f"{name}: server stopped")
+
+    out["ceiling_runs"] = []
+    for k in range(0 if args.skip_ceiling else args.repeat):
+        p = reset()
+        if name == "sqlite":
+            r = ceiling.ceiling_sqlite(path, columns, p, duration=args.ceiling_seconds)
+        else:
+            r = ceiling.ceiling_postgres(columns, p, connections=args.pg_ceiling_connections,
+                                         duration=args.ceiling_seconds)
+        out["ceiling_runs"].append(r)
+        log(f"{name}: ceiling run {k + 1}: {r['tx_per_s']:.0f} accept transactions/s "
+            f"({r['engine']}, {r['connections']} connection(s))")
+    reset()
+
+    out["calibration_after"] = machine_calibration()
+    nan = float("nan")
+    out["or11"] = {"p50_ms": median_of(out["or11_runs"], "p50_ms"), "p99_ms": median_of(out["or11_runs"], "p99_ms"),
+                   "orders_per_page": median_of(out["or11_runs"], "mean_orders_per_page")} if out["or11_runs"] else \
+        {"p50_ms": nan, "p99_ms": nan, "orders_per_page": nan}
+    out["or21"] = {"accepts_per_s": median_of(out["or21_runs"], "accepts_per_s"),
+                   "p50_ms": median_of(out["or21_runs"], "p50_ms"), "p99_ms": median_of(out["or21_runs"], "p99_ms"),
+                   "non_204": sum(r["non_204"] for r in out["or21_runs"]),
+                   "client_cpu_core_share": median_of(out["or21_runs"], "client_cpu_core_share"),
+                   "server_cpu_cores": median_of(out["or21_runs"], "server_cpu_cores")}
+    out["ceiling"] = {"tx_per_s": median_of(out["ceiling_runs"], "tx_per_s") if out["ceiling_runs"] else nan}
+    out["ratio_or21_to_ceiling"] = round(out["or21"]["accepts_per_s"] / out["ceiling"]["tx_per_s"], 3)
+    return out
+
+
+def print_statements(results: dict) -> None:
+    for db in results["databases"]:
+        cap = db.get("captured") or {}
+        if "statements" in cap:
+            print(f"\n  SQL of one accept on {db['database']} ({cap['lines']} line(s)), captured from decide_lines "
+                  f"+ key lookup: {len(cap['statements'])} statements; the ceiling loop issues the same sequence "
+                  "(bench/ceiling.py) minus the sandbox-clock read (cached 0.5 s per process).")
+            for s in cap["statements"]:
+                print(f"    {s[:110]}")
+        elif cap:
+            print(f"\n  capture failed on {db['database']}: {cap.get('error')}")
+
+
+def print_summary(results: dict) -> None:
+    a = results["args"]
+    print("\n" + "=" * 104)
+    print(f"SUMMARY  {a['orders']:,} orders / {a['shops']:,} shops; server: comptoir serve --no-worker "
+          f"--processes {a['processes']} --threads {a['threads']}; medians of {a['repeat']} run(s)")
+    print("=" * 104)
+    hdr = f"{'':<11}{'load':>8}  {'OR11 p50':>9} {'OR11 p99':>9}  {'OR21 acc/s':>10} {'p50':>7} {'p99':>7} " \
+          f"{'non-204':>7}  {'ceiling tx/s':>12} {'ours/ceil':>9}"
+    print(hdr)
+    print(f"{'target':<11}{'≤300 s':>8}  {'≤12 ms':>9} {'≤30 ms':>9}  {'≥500':>10} {'':>7} {'':>7} {'0':>7}")
+    for db in results["databases"]:
+        if "or11" not in db:
+            continue
+        load_txt = "reused" if db["load"]["reused"] else f"{db['load']['seconds']:.0f} s"
+        o11, o21, c = db["or11"], db["or21"], db["ceiling"]
+        print(f"{db['database']:<11}{load_txt:>8}  {o11['p50_ms']:>7.1f}ms {o11['p99_ms']:>7.1f}ms  "
+              f"{o21['accepts_per_s']:>10.0f} {o21['p50_ms']:>5.1f}ms {o21['p99_ms']:>5.1f}ms {o21['non_204']:>7}  "
+              f"{c['tx_per_s']:>12.0f} {db['ratio_or21_to_ceiling']:>9.2f}")
+    for db in results["databases"]:
+        if "or11" not in db:
+            continue
+        o11, o21 = db["or11"], db["or21"]
+        verdict = []
+        verdict.append("OR11 p50 " + ("OK" if o11["p50_ms"] <= TARGETS["or11_p50_ms"] else "MISSED"))
+        verdict.append("OR11 p99 " + ("OK" if o11["p99_ms"] <= TARGETS["or11_p99_ms"] else "MISSED"))
+        verdict.append("OR21 " + ("OK" if o21["accepts_per_s"] >= TARGETS["or21_accepts_per_s"] else "MISSED"))
+        verdict.append("non-204 " + ("OK" if o21["non_204"] == 0 else f"{o21['non_204']} FAILED"))
+        cal = db.get("calibration_before", {})
+        print(f"  {db['database']}: machine during the run: python loop {cal.get('python_loop_us')} µs (≈0.4 idle), "
+              f"load average {cal.get('loadavg_1m', 0):.1f}")
+        print(f"  {db['database']}: {', '.join(verdict)}; {o11['orders_per_page']:.0f} orders per OR11 page; "
+              f"OR21 server CPU {o21['server_cpu_cores']:.2f} cores, client CPU {o21['client_cpu_core_share']:.2f} "
+              "core")
+    print("=" * 104)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
+    os.environ.setdefault("COMPTOIR_DATABASE_URL", sqlite_url(args.orders))
+    import django
+
+    django.setup()  # only for the models' column lists: the bench process itself never queries via Django
+    columns = load.model_columns()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    results: dict = {"started": stamp, "args": vars(args), "host": {"cpus": os.cpu_count(),
+                     "python": platform.python_version()}, "targets": TARGETS, "databases": []}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out_path = RESULTS / f"{stamp}.json"
+    status = 0
+    names = [n for n, skip in (("sqlite", args.skip_sqlite), ("postgresql", args.skip_postgres)) if not skip]
+    log(f"bench: {args.orders:,} orders, {args.shops:,} shops, databases: {', '.join(names)}")
+    t0 = time.perf_counter()
+    for name in names:
+        try:
+            results["databases"].append(bench_database(name, args, columns))
+        except Exception as exc:  # noqa: BLE001 - reported; the other database still runs
+            traceback.print_exc()
+            results["databases"].append({"database": name, "error": repr(exc)})
+            status = 1
+        out_path.write_text(json.dumps(results, indent=2, default=str))
+    results["seconds"] = round(time.perf_counter() - t0, 1)
+    out_path.write_text(json.dumps(results, indent=2, default=str))
+    if not args.load_only:
+        print_statements(results)
+        print_summary(results)
+    print(f"results: {out_path.relative_to(ROOT)} (total {results['seconds']:.0f} s)")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
