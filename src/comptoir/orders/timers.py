@@ -62,8 +62,7 @@ def handle(kind: TimerKind, order_pk: int, still_pending: callable) -> bool:  # 
         return _fire(order_pk, Trigger.AUTO_REFUSE, still_pending=still_pending,
                      reason_code=AUTO_REFUSAL_CODE, reason_label=AUTO_REFUSAL_LABEL)
     if kind == TimerKind.DEBIT_GIVE_UP:
-        return _fire(order_pk, Trigger.FAIL_DEBIT, still_pending=still_pending,
-                     reason_code="DEBIT_TIMEOUT", reason_label="Débit non confirmé dans le délai")
+        return _debit(order_pk, still_pending, giving_up=True)
     if kind == TimerKind.SHIPPING_DEADLINE:
         def late(order: Order, _lines: list) -> None:
             order.shipping_late = True
@@ -87,14 +86,22 @@ def handle(kind: TimerKind, order_pk: int, still_pending: callable) -> bool:  # 
     raise AssertionError(f"no handler for timer {kind}")
 
 
-def _debit(order_pk: int, still_pending: callable) -> bool:  # type: ignore[valid-type]
+def _debit(order_pk: int, still_pending: callable, *, giving_up: bool = False) -> bool:  # type: ignore[valid-type]
+    """Capture the accepted lines. When giving up, ask the provider one last time with the same key first:
+    a capture that went through while our calls were failing must confirm the order, never cancel it."""
     order = Order.objects.filter(pk=order_pk).only("order_id", "state").first()
     if order is None or order.state not in (OrderState.WAITING_DEBIT, OrderState.WAITING_DEBIT_PAYMENT):
         with transaction.atomic():
             still_pending()
         return False
     amount = live_amount_cents(order_pk)
-    result = payment_services.call_capture(order_pk=order_pk, order_id=order.order_id, amount_cents=amount)
+    try:
+        result = payment_services.call_capture(order_pk=order_pk, order_id=order.order_id, amount_cents=amount)
+    except Exception:
+        if not giving_up:
+            raise  # the worker retries with backoff until the give-up timer
+        return _fire(order_pk, Trigger.FAIL_DEBIT, still_pending=still_pending,
+                     reason_code="DEBIT_TIMEOUT", reason_label="Débit non confirmé dans le délai")
 
     def record(order: Order, lines: list) -> None:
         payment_services.record_capture(order_pk=order_pk, order_id=order.order_id, amount_cents=amount,

@@ -157,10 +157,17 @@ def test_a_capture_refused_by_the_bank_cancels_the_order_and_tells_the_customer(
     assert not Timer.objects.filter(order=order, state="PENDING").exists()
 
 
-def test_the_debit_gives_up_after_its_delay_and_releases_the_hold(comptoir_settings, test_clock) -> None:
-    # given a provider that never confirms (the DEBIT timer is pushed out) and a give-up delay of one hour
+def test_the_debit_gives_up_after_its_delay_and_releases_the_hold(comptoir_settings, test_clock,
+                                                                    monkeypatch) -> None:
+    # given a provider that never answers (the DEBIT timer is pushed out) and a give-up delay of one hour
     comptoir_settings(DEBIT_DELAY_SECONDS=7200, DEBIT_GIVE_UP_SECONDS=3600)
     order, _, _ = _partly_refused_order()
+    from comptoir.payments.simulated import SimulatedProvider
+
+    def unreachable(self, **kwargs):
+        raise ConnectionError("provider unreachable")
+
+    monkeypatch.setattr(SimulatedProvider, "capture", unreachable)
 
     # when the give-up delay passes
     test_clock.advance(timedelta(hours=1, minutes=1))
