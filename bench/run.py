@@ -21,10 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-from bench import ceiling, httpbench, load, pool  # noqa: E402
+from bench import ceiling, httpbench, load, pool, sellerlist, sweeps  # noqa: E402
 from bench.common import PG_URL, PYTHON, RESULTS, comptoir_env, log, sqlite_path, sqlite_url  # noqa: E402
 
-TARGETS = {"or11_p50_ms": 12.0, "or11_p99_ms": 30.0, "or21_accepts_per_s": 500.0}
+TARGETS = {"or11_p50_ms": 12.0, "or11_p99_ms": 30.0, "or21_accepts_per_s": 500.0,
+           "seller_list_first_page_ms": sellerlist.TARGET_MS, "sweep_orders_per_s": 1000.0}
+PARTS = ("or11", "or21", "list", "sweeps")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,10 +46,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--pg-ceiling-connections", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=3,
                     help="measure OR11 / OR21 / ceiling this many times each; the summary quotes medians")
+    ap.add_argument("--only", default=",".join(PARTS),
+                    help="comma-separated parts to run, of: or11 (API order list latency), or21 (API accepts/s and "
+                         "its ceiling), list (seller back-office order list page), sweeps (worker auto-refusal and "
+                         "reception orders/s, and their ceiling); default: all")
+    ap.add_argument("--list-requests", type=int, default=120, help="timed GETs of each seller list page per run")
+    ap.add_argument("--list-sellers", type=int, default=3, help="seller users (one shop each) logged in for 'list'")
+    ap.add_argument("--sweep-orders", type=int, default=2000, help="orders past their deadline per sweep run")
     ap.add_argument("--load-only", action="store_true")
     ap.add_argument("--skip-or11", action="store_true", help="(for quick A/B runs of OR21)")
     ap.add_argument("--skip-ceiling", action="store_true", help="(for quick A/B runs of OR21)")
     args = ap.parse_args(argv)
+    args.parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = set(args.parts) - set(PARTS)
+    if unknown:
+        ap.error(f"--only: unknown part(s) {sorted(unknown)}; choose among {', '.join(PARTS)}")
+    if args.skip_or11 and "or11" in args.parts:
+        args.parts.remove("or11")
     if args.shops is None:
         args.shops = max(10, min(1000, args.orders // 1000))
     return args
@@ -101,39 +116,53 @@ def bench_database(name: str, args: argparse.Namespace, columns: dict) -> dict:
         print(f"  load time ({name}): {out['load']['seconds']:.0f} s for {args.orders:,} orders")
     if args.load_only:
         return out
+    parts = args.parts
     orders_pool = reset()
     log(f"{name}: acceptance pool of {len(orders_pool):,} orders in WAITING_ACCEPTANCE")
     out["pool"] = len(orders_pool)
     out["calibration_before"] = machine_calibration()
     log(f"{name}: machine: python loop {out['calibration_before']['python_loop_us']} µs (≈0.4 idle), "
         f"load average {out['calibration_before']['loadavg_1m']:.1f} on {os.cpu_count()} CPUs")
-    out["captured"] = capture_statements(url)
+    if "or21" in parts:
+        out["captured"] = capture_statements(url)
+    out["or11_runs"], out["or21_runs"], out["list_runs"], out["ceiling_runs"] = [], [], [], []
 
-    server = httpbench.Server(url, processes=args.processes, threads=args.threads, label=name)
-    try:
-        server.start(probe_key="bench-shop-1")
-        out["or11_runs"], out["or21_runs"] = [], []
-        for k in range(0 if args.skip_or11 else args.repeat):
-            r = httpbench.bench_or11(server.port, args.shops, requests=args.or11_requests, seed=7 + k)
-            out["or11_runs"].append(r)
-            log(f"{name}: OR11 run {k + 1}: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms over "
-                f"{r['requests']} requests ({r['mean_orders_per_page']:.0f} orders/page, "
-                f"{r['mean_kb_per_page']:.0f} KiB/page)")
-        for k in range(args.repeat):
-            p = orders_pool if k == 0 else reset()
-            r = httpbench.bench_or21(server, p, clients=args.or21_clients, duration=args.or21_seconds)
-            out["or21_runs"].append(r)
-            log(f"{name}: OR21 run {k + 1}: {r['accepts_per_s']:.0f} accepts/s, p50 {r['p50_ms']:.1f} ms, "
-                f"p99 {r['p99_ms']:.1f} ms, non-204: {r['non_204']} (server {r['server_cpu_cores']:.2f} cores, "
-                f"client {r['client_cpu_core_share']:.2f} core, machine busy {r['machine_cpu_busy']:.0%})")
-            if r["errors_sample"]:
-                log(f"{name}: OR21 errors: {r['errors_sample']}")
-    finally:
-        server.stop()
-        log(f"{name}: server stopped")
+    if {"or11", "or21", "list"} & set(parts):
+        if "list" in parts:
+            shop_ids = list(range(1, min(args.list_sellers, args.shops) + 1))
+            mails = sellerlist.ensure_sellers(name, path if name == "sqlite" else url, shop_ids)
+            log(f"{name}: seller users {', '.join(mails)} (one shop each), password hashed by make_password")
+        server = httpbench.Server(url, processes=args.processes, threads=args.threads, label=name)
+        try:
+            server.start(probe_key="bench-shop-1")
+            for k in range(args.repeat if "or11" in parts else 0):
+                r = httpbench.bench_or11(server.port, args.shops, requests=args.or11_requests, seed=7 + k)
+                out["or11_runs"].append(r)
+                log(f"{name}: OR11 run {k + 1}: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms over "
+                    f"{r['requests']} requests ({r['mean_orders_per_page']:.0f} orders/page, "
+                    f"{r['mean_kb_per_page']:.0f} KiB/page)")
+            for k in range(args.repeat if "list" in parts else 0):
+                r = sellerlist.bench_seller_list(server.port, mails, requests=args.list_requests)
+                out["list_runs"].append(r)
+                f, g = r["first_page"], r["filtered"]
+                log(f"{name}: seller list run {k + 1}: first page p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms "
+                    f"({f['rows_per_page']:.0f} rows, {f['mean_kb_per_page']:.0f} KiB); filtered by status "
+                    f"p50 {g['p50_ms']:.1f} ms, p99 {g['p99_ms']:.1f} ms ({g['rows_per_page']:.0f} rows); "
+                    f"{r['requests']} requests each over {r['sellers']} seller sessions")
+            for k in range(args.repeat if "or21" in parts else 0):
+                p = orders_pool if k == 0 else reset()
+                r = httpbench.bench_or21(server, p, clients=args.or21_clients, duration=args.or21_seconds)
+                out["or21_runs"].append(r)
+                log(f"{name}: OR21 run {k + 1}: {r['accepts_per_s']:.0f} accepts/s, p50 {r['p50_ms']:.1f} ms, "
+                    f"p99 {r['p99_ms']:.1f} ms, non-204: {r['non_204']} (server {r['server_cpu_cores']:.2f} cores, "
+                    f"client {r['client_cpu_core_share']:.2f} core, machine busy {r['machine_cpu_busy']:.0%})")
+                if r["errors_sample"]:
+                    log(f"{name}: OR21 errors: {r['errors_sample']}")
+        finally:
+            server.stop()
+            log(f"{name}: server stopped")
 
-    out["ceiling_runs"] = []
-    for k in range(0 if args.skip_ceiling else args.repeat):
+    for k in range(0 if args.skip_ceiling or "or21" not in parts else args.repeat):
         p = reset()
         if name == "sqlite":
             r = ceiling.ceiling_sqlite(path, columns, p, duration=args.ceiling_seconds)
@@ -145,18 +174,34 @@ def bench_database(name: str, args: argparse.Namespace, columns: dict) -> dict:
             f"({r['engine']}, {r['connections']} connection(s))")
     reset()
 
+    if "sweeps" in parts:
+        out["sweeps"] = sweeps.bench_sweeps(name, url, path if name == "sqlite" else None, columns,
+                                            orders=args.sweep_orders, repeat=args.repeat)
+        reset()
+
     out["calibration_after"] = machine_calibration()
     nan = float("nan")
     out["or11"] = {"p50_ms": median_of(out["or11_runs"], "p50_ms"), "p99_ms": median_of(out["or11_runs"], "p99_ms"),
                    "orders_per_page": median_of(out["or11_runs"], "mean_orders_per_page")} if out["or11_runs"] else \
         {"p50_ms": nan, "p99_ms": nan, "orders_per_page": nan}
-    out["or21"] = {"accepts_per_s": median_of(out["or21_runs"], "accepts_per_s"),
-                   "p50_ms": median_of(out["or21_runs"], "p50_ms"), "p99_ms": median_of(out["or21_runs"], "p99_ms"),
-                   "non_204": sum(r["non_204"] for r in out["or21_runs"]),
-                   "client_cpu_core_share": median_of(out["or21_runs"], "client_cpu_core_share"),
-                   "server_cpu_cores": median_of(out["or21_runs"], "server_cpu_cores")}
+    if out["or21_runs"]:
+        out["or21"] = {"accepts_per_s": median_of(out["or21_runs"], "accepts_per_s"),
+                       "p50_ms": median_of(out["or21_runs"], "p50_ms"), "p99_ms": median_of(out["or21_runs"], "p99_ms"),
+                       "non_204": sum(r["non_204"] for r in out["or21_runs"]),
+                       "client_cpu_core_share": median_of(out["or21_runs"], "client_cpu_core_share"),
+                       "server_cpu_cores": median_of(out["or21_runs"], "server_cpu_cores")}
+    else:
+        out["or21"] = {"accepts_per_s": nan, "p50_ms": nan, "p99_ms": nan, "non_204": 0,
+                       "client_cpu_core_share": nan, "server_cpu_cores": nan}
     out["ceiling"] = {"tx_per_s": median_of(out["ceiling_runs"], "tx_per_s") if out["ceiling_runs"] else nan}
     out["ratio_or21_to_ceiling"] = round(out["or21"]["accepts_per_s"] / out["ceiling"]["tx_per_s"], 3)
+    if out["list_runs"]:
+        out["seller_list"] = {
+            part: {"p50_ms": round(statistics.median(r[part]["p50_ms"] for r in out["list_runs"]), 2),
+                   "p99_ms": round(statistics.median(r[part]["p99_ms"] for r in out["list_runs"]), 2),
+                   "rows_per_page": out["list_runs"][0][part]["rows_per_page"],
+                   "path": out["list_runs"][0][part]["path"]}
+            for part in ("first_page", "filtered")}
     return out
 
 

@@ -69,3 +69,33 @@ def payout_statement(payout_id: int) -> QuerySet[LedgerEntry]:
 
 def payouts_exists(payout_id: int) -> bool:
     return Payout.objects.filter(id=payout_id).exists()
+
+
+def balances_by_shop(shop_ids: list[int]) -> dict[int, dict[str, int]]:
+    """balances() of several shops in one query (the operator's shop list)."""
+    result = {shop_id: {"pending": 0, "payable": 0, "paid": 0} for shop_id in shop_ids}
+    names = {Account.SHOP_PENDING: "pending", Account.SHOP_PAYABLE: "payable", Account.SHOP_PAID: "paid"}
+    rows = (
+        LedgerEntry.objects.filter(shop_id__in=shop_ids, account__in=SHOP_ACCOUNTS)
+        .values("shop_id", "account")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("shop_id", "account", "total")
+    )
+    for shop_id, account, total in rows:
+        result[shop_id][names[Account(account)]] = int(total or 0)
+    return result
+
+
+def payout(payout_id: int) -> Payout | None:
+    return Payout.objects.filter(id=payout_id).first()
+
+
+def payable_by_shop() -> dict[int, int]:
+    """Shop id → payable balance, for the shops the next payout would pay (balance above zero)."""
+    rows = (
+        LedgerEntry.objects.filter(account=Account.SHOP_PAYABLE)
+        .values("shop_id")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("shop_id", "total")
+    )
+    return {shop_id: int(total) for shop_id, total in rows if total and total > 0}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from comptoir.orders.models import Order, OrderHistory, OrderLine
 
@@ -28,6 +28,10 @@ class OrderFilter:
     channel_codes: Sequence[str] = ()
     only_null_channel: bool = False
     payment_workflow: str | None = None
+    # Back-office searches: part of the order number, every word of the customer's name, an exact SKU.
+    order_id_contains: str = ""
+    customer_name: str = ""
+    sku: str = ""
     extra: dict = field(default_factory=dict)
 
 
@@ -63,6 +67,18 @@ def filtered_orders(f: OrderFilter) -> QuerySet[Order]:
         query = query.filter(channel_code__in=list(f.channel_codes))
     if f.payment_workflow:
         query = query.filter(payment_workflow=f.payment_workflow)
+    return _searched(query, f)
+
+
+def _searched(query: QuerySet[Order], f: OrderFilter) -> QuerySet[Order]:
+    if number := f.order_id_contains.strip():
+        query = query.filter(order_id__icontains=number)
+    # The seller sees the customer's name in every state (DESIGN §5, orders.rules.customer_view): searchable always.
+    for word in f.customer_name.split():
+        query = query.filter(Q(customer_firstname__icontains=word) | Q(customer_lastname__icontains=word))
+    if sku := f.sku.strip():
+        query = query.filter(pk__in=OrderLine.objects.filter(
+            Q(offer_sku__iexact=sku) | Q(product_sku__iexact=sku)).values("order_id"))
     return query
 
 

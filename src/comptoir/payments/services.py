@@ -56,6 +56,9 @@ def authorize_order(*, order_pk: int, order_id: str, amount_cents: int, currency
 def renewal_due_at(*, order_pk: int) -> datetime:
     expires = Payment.objects.filter(order_id=order_pk).values_list("expires_date", flat=True).get()
     margin = timedelta(hours=settings.COMPTOIR["AUTHORIZATION_RENEW_MARGIN_HOURS"])
+    # A margin as long as the validity would renew at once, forever: keep at most half the validity.
+    validity = timedelta(days=settings.COMPTOIR["AUTHORIZATION_VALIDITY_DAYS"])
+    margin = min(margin, validity / 2)
     return max(expires - margin, clock.now())
 
 

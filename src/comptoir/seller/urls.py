@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from comptoir.seller import views
+from comptoir.seller import accounting, views
 
 app_name = "seller"
 
@@ -16,4 +16,10 @@ urlpatterns = [
     path("commandes/<str:order_id>/decision/", views.decide, name="decide"),
     path("parametres/", views.shop_settings, name="settings"),
     path("parametres/cle-api/", views.rotate_key, name="rotate_key"),
+    path("parametres/profil/", views.edit_profile, name="profile"),
+    path("parametres/utilisateurs/", views.add_user, name="add_user"),
+    path("parametres/utilisateurs/<int:user_id>/retirer/", views.remove_user, name="remove_user"),
+    path("boutique/", views.switch_shop, name="switch_shop"),
+    path("comptabilite/", accounting.accounting, name="accounting"),
+    path("comptabilite/export.csv", accounting.accounting_export, name="accounting_csv"),
 ]

@@ -1,6 +1,7 @@
-"""Seller back office (/vendeur/): home indicators, orders list and detail, acceptance, settings.
+"""Seller back office (/vendeur/): home indicators, orders list and detail, acceptance, settings, shop switch.
 
 Thin: reads through orders.queries (via comptoir.web.orderlist), writes through orders/shops services.
+The Comptabilité pages live in seller/accounting.py.
 """
 
 from __future__ import annotations
@@ -19,16 +20,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
 
+from comptoir.core import clock
 from comptoir.core.errors import ComptoirError
 from comptoir.orders import queries, services
 from comptoir.orders.models import Order
 from comptoir.orders.rules import Decision
 from comptoir.orders.services.lifecycle import facts_of
 from comptoir.orders.states import Actor, OrderState, Trigger, allowed_triggers
-from comptoir.seller.forms import DecisionForm, SellerLoginForm
+from comptoir.seller.forms import AddUserForm, DecisionForm, SellerLoginForm, ShopProfileForm, apply_error
 from comptoir.shops import services as shop_services
 from comptoir.shops.models import ApiKey, Shop, ShopMember
 from comptoir.web import orderlist
+from comptoir.web.countdown import auto_refusal
 from comptoir.web.errors import french_message
 from comptoir.web.views import SurfaceLoginView, confirmation, invalid_form_dialog, is_confirmed
 
@@ -38,20 +41,40 @@ TABS = [("expedition", "Expédition"), ("contact", "Contacter le client"), ("his
         ("documents", "Documents")]
 
 
+# The shop a member of several shops works on, chosen in the header; only ever one of the user's shops.
+SHOP_SESSION_KEY = "vendeur_boutique"
+
+
 def seller_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged-in shop members only; sets `request.shop` (a user of several shops works on the first)."""
+    """Logged-in shop members only. Sets `request.seller_shops` (all the user's shops, one query) and
+    `request.shop`: the one chosen in the header if the user still belongs to it, else the first."""
 
     @login_required(login_url=LOGIN_URL)
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        member = (ShopMember.objects.select_related("shop").filter(user_id=request.user.pk)
-                  .order_by("shop_id").first())
-        if member is None:
+        shops = [member.shop for member in ShopMember.objects.select_related("shop")
+                 .filter(user_id=request.user.pk).order_by("shop_id")]
+        if not shops:
             raise Http404("Aucune boutique")
-        request.shop = member.shop  # type: ignore[attr-defined]
+        chosen = request.session.get(SHOP_SESSION_KEY)
+        request.seller_shops = shops  # type: ignore[attr-defined]
+        request.shop = next((shop for shop in shops if shop.id == chosen), shops[0])  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+@require_POST
+@seller_view
+def switch_shop(request: HttpRequest) -> HttpResponse:
+    """Work on another of the user's shops; any other id is a 404 (and changes nothing)."""
+    raw = request.POST.get("boutique", "")
+    shop = next((s for s in request.seller_shops if str(s.id) == raw.strip()), None)  # type: ignore[attr-defined]
+    if shop is None:
+        raise Http404("Boutique introuvable")
+    request.session[SHOP_SESSION_KEY] = shop.id
+    messages.success(request, f"Vous travaillez maintenant sur la boutique {shop.name}.")
+    return redirect("seller:home")
 
 
 def _who(request: HttpRequest) -> services.Who:
@@ -103,7 +126,12 @@ def order_list(request: HttpRequest) -> HttpResponse:
     form, query = _list_context(request, shop)
     per_page = (form.cleaned_data.get("par_page") if form.is_bound and form.is_valid() else None) or 20
     page = orderlist.paginate(query, request.GET.get("page"), per_page)
-    rows = [(order, orderlist.seen_customer(order)) for order in page.object_list]
+    now = clock.now()
+    rows = []
+    for order in page.object_list:
+        if order.state == OrderState.WAITING_ACCEPTANCE and order.acceptance_deadline:
+            order.auto_refusal = auto_refusal(order.acceptance_deadline, now)  # type: ignore[attr-defined]
+        rows.append((order, orderlist.seen_customer(order)))
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "seller/orders.html", {
@@ -151,6 +179,7 @@ def _detail_context(request: HttpRequest, order: Order, form: DecisionForm | Non
     allowed = allowed_triggers(facts_of(order, lines), Actor.SELLER)
     waiting = [line for line in lines if line.state == OrderState.WAITING_ACCEPTANCE]
     can_decide = bool(waiting) and (Trigger.ACCEPT in allowed or Trigger.REFUSE in allowed)
+    deadline = order.acceptance_deadline
     tab = request.GET.get("onglet", "expedition")
     if tab not in dict(TABS):
         tab = "expedition"
@@ -161,6 +190,7 @@ def _detail_context(request: HttpRequest, order: Order, form: DecisionForm | Non
         "amounts": _amounts(order, lines), "nav": "orders",
         "relay_email": f"{order.relay_token}@{settings.COMPTOIR['RELAY_DOMAIN']}",
         "can_ship": Trigger.SHIP in allowed,
+        "auto_refusal": auto_refusal(deadline, clock.now()) if can_decide and deadline else None,
     }
 
 
@@ -220,13 +250,79 @@ def decide(request: HttpRequest, order_id: str) -> HttpResponse:
     return redirect(f"{detail_url}?{urlencode({'onglet': 'historique'})}")
 
 
-@seller_view
-def shop_settings(request: HttpRequest) -> HttpResponse:
+def _settings_context(request: HttpRequest, add_form: AddUserForm | None = None) -> dict[str, Any]:
     shop: Shop = request.shop  # type: ignore[attr-defined]
     members = ShopMember.objects.filter(shop=shop).select_related("user").order_by("user__email")
     key = ApiKey.objects.filter(shop=shop, revoked_date__isnull=True).order_by("-created_date").first()
-    return render(request, "seller/settings.html", {"shop": shop, "members": members, "key": key,
-                                                    "nav": "settings"})
+    return {"shop": shop, "members": members, "key": key, "nav": "settings", "add_form": add_form or AddUserForm()}
+
+
+@seller_view
+def shop_settings(request: HttpRequest) -> HttpResponse:
+    return render(request, "seller/settings.html", _settings_context(request))
+
+
+@seller_view
+def edit_profile(request: HttpRequest) -> HttpResponse:
+    """The legal mentions, saved through update_shop_profile; a refusal is shown on its field, nothing saved."""
+    shop: Shop = request.shop  # type: ignore[attr-defined]
+    form = ShopProfileForm(request.POST if request.method == "POST" else None, shop=shop)
+    if form.is_bound and form.is_valid():
+        try:
+            shop_services.update_shop_profile(shop_id=shop.id, values=form.values())
+        except ComptoirError as error:
+            apply_error(form, error)
+        else:
+            messages.success(request, "Le profil de la boutique a été enregistré.")
+            return redirect("seller:settings")
+    return render(request, "seller/profile.html", {"shop": shop, "form": form, "nav": "settings"},
+                  status=400 if form.is_bound else 200)
+
+
+@require_POST
+@seller_view
+def add_user(request: HttpRequest) -> HttpResponse:
+    shop: Shop = request.shop  # type: ignore[attr-defined]
+    form = AddUserForm(request.POST)
+    if form.is_valid():
+        try:
+            member = shop_services.add_shop_user(shop_id=shop.id, email=form.cleaned_data["email"],
+                                                 password=form.cleaned_data["password"])
+        except ComptoirError as error:
+            apply_error(form, error)
+        else:
+            messages.success(request, f"{member.user.email} peut maintenant se connecter à l'espace vendeur.")
+            return redirect("seller:settings")
+    context = _settings_context(request, add_form=form)
+    context["form_error"] = "L'utilisateur n'a pas été ajouté : corrigez le formulaire ci-dessous."
+    return render(request, "seller/settings.html", context, status=400)
+
+
+@require_POST
+@seller_view
+def remove_user(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Confirm, then remove_shop_user; its refusals (last user, oneself) come back in French, nothing removed."""
+    shop: Shop = request.shop  # type: ignore[attr-defined]
+    member = ShopMember.objects.select_related("user").filter(shop=shop, user_id=user_id).first()
+    if member is None:
+        raise Http404("Utilisateur introuvable")
+    email = member.user.email or member.user.get_username()
+    settings_url = reverse("seller:settings")
+    if not is_confirmed(request):
+        return confirmation(
+            request, surface_base=BASE, title="Retirer un utilisateur",
+            summary=[f"{email} ne pourra plus se connecter à l'espace vendeur de {shop.name}.",
+                     "Ses actions passées restent dans l'historique des commandes."],
+            action=reverse("seller:remove_user", args=[user_id]), cancel_url=settings_url,
+            confirm_label="Retirer l'utilisateur", danger=True,
+        )
+    try:
+        shop_services.remove_shop_user(shop_id=shop.id, user_id=user_id, acting_user_id=request.user.pk)
+    except ComptoirError as error:
+        messages.error(request, french_message(error))
+    else:
+        messages.success(request, f"{email} a été retiré de la boutique.")
+    return redirect(settings_url)
 
 
 @require_POST

@@ -88,18 +88,11 @@ def filter_orders(data: dict[str, Any], *, shop_id: int | None, extra: Q | None 
         shop_id=shop_id, states=states,
         created_from=_day_start(data["du"]) if data.get("du") else None,
         created_to=_day_end(data["au"]) if data.get("au") else None,
+        order_id_contains=data.get("numero") or "", customer_name=data.get("client") or "",
+        sku=data.get("sku") or "",
     ))
     if extra is not None:
         query = query.filter(extra)
-    if number := (data.get("numero") or "").strip():
-        query = query.filter(order_id__icontains=number)
-    if name := (data.get("client") or "").strip():
-        # customer_view shows the seller the customer's name in every state (DESIGN §5): searchable everywhere.
-        for word in name.split():
-            query = query.filter(Q(customer_firstname__icontains=word) | Q(customer_lastname__icontains=word))
-    if sku := (data.get("sku") or "").strip():
-        query = query.filter(pk__in=OrderLine.objects.filter(
-            Q(offer_sku__iexact=sku) | Q(product_sku__iexact=sku)).values("order_id"))
     if data.get("retard"):
         query = query.filter(state=OrderState.SHIPPING, shipping_late=True)
     sort = data.get("tri") or "-date"

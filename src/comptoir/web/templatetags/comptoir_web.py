@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from comptoir.core import clock
 from comptoir.orders.states import STATE_LABELS, OrderState
+from comptoir.web.countdown import countdown as remaining
 
 register = template.Library()
 
@@ -43,17 +44,7 @@ def countdown(deadline: datetime | None) -> str:
     """Time left until `deadline`, « 2 j 4 h » / « 3 h 12 min » / « dépassé »."""
     if deadline is None:
         return "—"
-    seconds = int((deadline - clock.now()).total_seconds())
-    if seconds <= 0:
-        return "dépassé"
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days} j {hours} h"
-    if hours:
-        return f"{hours} h {minutes:02d} min"
-    return f"{minutes} min"
+    return remaining(deadline, clock.now()).text  # the formatting itself is pure: comptoir.web.countdown
 
 
 @register.filter
