@@ -15,11 +15,46 @@ class _Rollback(Exception):
     pass
 
 
+def sweep(prefix: str) -> None:
+    """The SQL of one worker timer run (claim + handler) for the first sweep order whose order_id starts with
+    `prefix` (bench/sweeps.py: SWR auto-refusal, SWV auto-reception), rolled back; outbox delivery excluded."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from comptoir.core import clock
+    from comptoir.orders.models import Order
+    from comptoir.timers import worker
+    from comptoir.timers.models import Timer
+
+    order = Order.objects.filter(order_id__startswith=prefix).order_by("id").first()
+    timer = Timer.objects.filter(order=order, state="PENDING", kind__in=["AUTO_REFUSE", "AUTO_RECEIVE"]).first() \
+        if order else None
+    if timer is None:
+        json.dump({"error": f"no pending sweep timer for {prefix}"}, sys.stdout)
+        return
+    clock.offset()
+    with CaptureQueriesContext(connection) as captured:
+        try:
+            with transaction.atomic():
+                Timer.objects.filter(id=timer.id).update(claimed_by="capture", attempts=1)
+                worker.run_timer(timer.id, timer.kind, order.pk, "capture")
+                raise _Rollback
+        except _Rollback:
+            pass
+    statements = [q["sql"][:160] for q in captured.captured_queries
+                  if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT"))]
+    lines = order.lines.count()
+    json.dump({"lines": lines, "statements": statements}, sys.stdout)  # the first UPDATE stands for the claim
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
     import django
 
     django.setup()
+    if len(sys.argv) > 1:
+        sweep(sys.argv[1])
+        return
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 

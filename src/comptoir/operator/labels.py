@@ -1,0 +1,26 @@
+"""French labels of the outbox's event types and audiences, for the operator's notification pages."""
+
+from __future__ import annotations
+
+EVENT_LABELS: dict[str, str] = {
+    "OrderAwaitingAcceptance": "Commande à accepter",
+    "CustomerDocumentsRequested": "Justificatifs demandés au client",
+    "OrderAccepted": "Commande acceptée",
+    "LinesRefused": "Articles refusés",
+    "OrderRefused": "Commande refusée",
+    "AcceptanceDeadlineSoon": "Échéance d'acceptation proche",
+    "OrderAutoRefused": "Refus automatique (délai dépassé)",
+    "ShopSuspended": "Boutique suspendue",
+    "OrderCanceled": "Commande annulée",
+    "OrderDebited": "Client débité",
+    "ShippingLate": "Expédition en retard",
+    "OrderShipped": "Commande expédiée",
+    "OrderReceived": "Commande reçue",
+    "OrderClosed": "Commande clôturée",
+}
+
+AUDIENCE_LABELS: dict[str, str] = {"SELLER": "Vendeur", "CUSTOMER": "Client", "OPERATOR": "Opérateur"}
+
+
+def event_label(event_type: str) -> str:
+    return EVENT_LABELS.get(event_type, event_type)

@@ -1,0 +1,97 @@
+"""Operator pages over payouts: the runs, launching one (after confirmation), each run's statement as a
+page and as CSV (the operator API's columns). Writes through ledger.services.run_payout."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from comptoir.ledger import queries as ledger_queries
+from comptoir.ledger import services as ledger_services
+from comptoir.ledger.models import LedgerEntry, Payout
+from comptoir.operator.views.common import BASE, operator_email, operator_view
+from comptoir.web.templatetags.comptoir_web import euros
+from comptoir.web.views import confirmation, is_confirmed
+
+RUNS_SHOWN = 50
+
+
+@operator_view
+def payout_list(request: HttpRequest) -> HttpResponse:
+    payable = ledger_queries.payable_by_shop()
+    return render(request, "operator/payouts.html", {
+        "nav": "payouts", "payouts": ledger_queries.payouts(limit=RUNS_SHOWN), "runs_shown": RUNS_SHOWN,
+        "payable_shops": len(payable), "payable_total": sum(payable.values()),
+    })
+
+
+@require_POST
+@operator_view
+def payout_run(request: HttpRequest) -> HttpResponse:
+    """Pay every shop its payable balance, once confirmed; with nothing payable nothing is created."""
+    list_url = reverse("operator:payouts")
+    payable = ledger_queries.payable_by_shop()
+    if not payable:
+        messages.error(request, "Aucune boutique n'a de solde payable : il n'y a rien à verser.")
+        return redirect(list_url)
+    if not is_confirmed(request):
+        total = sum(payable.values())
+        return confirmation(request, surface_base=BASE, title="Lancer un versement", summary=[
+            f"{len(payable)} boutique{'s' if len(payable) > 1 else ''} à payer, {euros(total)} au total.",
+            "Le solde payable de chaque boutique passe en « versé » ; un relevé par boutique est créé.",
+        ], action=reverse("operator:payout_run"), cancel_url=list_url, confirm_label="Lancer le versement")
+    payout = ledger_services.run_payout(by=operator_email(request))
+    if payout.shops_count:
+        messages.success(request, f"Versement n° {payout.id} effectué : {payout.shops_count} boutique"
+                                  f"{'s' if payout.shops_count > 1 else ''}, {euros(payout.total_cents)}.")
+    else:
+        messages.warning(request, f"Versement n° {payout.id} : les soldes ont été versés entre-temps, il est vide.")
+    return redirect("operator:payout", payout_id=payout.id)
+
+
+def _statement(payout_id: int) -> tuple[Payout, list[LedgerEntry]]:
+    payout = ledger_queries.payout(payout_id)
+    if payout is None:
+        raise Http404("Versement introuvable")
+    return payout, list(ledger_queries.payout_statement(payout_id))
+
+
+@operator_view
+def payout_detail(request: HttpRequest, payout_id: int) -> HttpResponse:
+    payout, entries = _statement(payout_id)
+    return render(request, "operator/payout_detail.html", {
+        "nav": "payouts", "payout": payout, "entries": entries,
+        "total": sum(entry.amount_cents for entry in entries),
+    })
+
+
+def _iso(value: datetime) -> str:
+    return f"{value.astimezone(UTC).isoformat(timespec='seconds')[:19]}Z"
+
+
+def _amount(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    units, rest = divmod(abs(cents), 100)
+    return f"{sign}{units},{rest:02d}"
+
+
+@operator_view
+def payout_csv(request: HttpRequest, payout_id: int) -> HttpResponse:
+    """Same columns and format as the operator API's statement.csv (semicolons, decimal comma, UTF-8 BOM)."""
+    payout, entries = _statement(payout_id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(["versement", "date", "boutique", "nom", "montant_verse", "devise"])
+    for entry in entries:
+        writer.writerow([payout.id, _iso(entry.created_date), entry.shop_id, entry.shop.name,
+                         _amount(entry.amount_cents), entry.currency_iso_code])
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="versement-{payout.id}.csv"'
+    return response
