@@ -54,7 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--list-sellers", type=int, default=3, help="seller users (one shop each) logged in for 'list'")
     ap.add_argument("--sweep-orders", type=int, default=2000, help="orders past their deadline per sweep run")
     ap.add_argument("--sweep-repeat", type=int, default=1,
-                    help="sweep runs per kind (each writes and sweeps --sweep-orders orders; ~35 s at 2,000 on this "
+                    help="sweep runs per kind (each writes and sweeps --sweep-orders orders; 45-100 s at 2,000 on this "
                          "machine)")
     ap.add_argument("--load-only", action="store_true")
     ap.add_argument("--skip-or11", action="store_true", help="(for quick A/B runs of OR21)")

@@ -1,0 +1,605 @@
+"""Sweeps: auto-refusal and auto-reception throughput of the real worker (`comptoir worker --once`).
+
+N orders past their deadline are written into the bench database, in shops of their own (ids from
+SWEEP_SHOP_BASE, so the bench shops the API phases use are never suspended), as the services leave them:
+
+  refusal    WAITING_ACCEPTANCE (version 2), lines, an AUTHORIZED payments row with its AUTHORIZE operation
+             and the simulated provider's charge; timers: AUTO_REFUSE PENDING due in 2019, RENEW_AUTHORIZATION
+             PENDING due in 5 days (the refusal cancels it), ACCEPTANCE_WARNING DONE (it fired earlier).
+  reception  SHIPPED (version 5), lines SHIPPED with debit and ship dates, the order's debit ledger entries
+             (ledger.rules.debit_postings, as lifecycle._post_ledger writes them at CONFIRM_DEBIT: SHOP_PENDING
+             and OPERATOR_COMMISSION_PENDING legs) and AUTO_RECEIVE PENDING due in 2019.
+
+Every other pending timer and outbox event of the bench database is parked for the run (a lease until 9999,
+claimed_by 'bench-parked') and given back afterwards, so the worker sees only the sweep's orders. The sweep's
+orders, shops and everything hanging off them are deleted afterwards (children first, found from the models).
+Not written: the IMPORT/APPROVE history rows of these orders (nothing on the timer path reads them).
+
+The worker runs as a subprocess with COMPTOIR_WORKER_BATCH_SIZE=200 and the locmem e-mail backend (the outbox
+sweep renders and "sends" each event's mail without a network). Its wall time minus that of a `--once` run
+with nothing due (process start-up, Django set-up, the empty claims) gives orders/s; the figure therefore
+includes delivering the events the sweep wrote, which `worker --once` does in the same rounds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import statistics
+import subprocess
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from bench.common import COMPTOIR, PG_URL, PYTHON, ROOT, comptoir_env, log
+from bench.load import ADDRESS_JSON, OFFERS_PER_SHOP, SHIPPING_CENTS, Generator, _rows
+
+SWEEP_SHOP_BASE = 9_000_000
+PREFIX = {"refusal": "SWR", "reception": "SWV"}
+SHOP_OFFSET = {"refusal": 1, "reception": 500_001}
+PARKED = "bench-parked"
+LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
+T0 = datetime(2019, 12, 16, 9, 0, tzinfo=UTC).timestamp()  # orders created then; deadlines long past
+DAY = 86400.0
+LINES_PATTERN = (1, 2, 2, 3, 1, 2)
+
+
+class Db:
+    """sqlite3 or psycopg behind one tiny interface; SQL is written with '?' placeholders."""
+
+    def __init__(self, database: str, sqlite_path: str | None = None) -> None:
+        self.pg = database == "postgresql"
+        if self.pg:
+            import psycopg
+
+            self.con = psycopg.connect(PG_URL)
+        else:
+            self.con = sqlite3.connect(sqlite_path, timeout=60, isolation_level=None)
+            self.con.execute("PRAGMA foreign_keys=OFF")
+            self.con.execute("PRAGMA busy_timeout=60000")
+            self.con.execute("PRAGMA synchronous=NORMAL")  # as the app's settings (WAL)
+            self.con.execute("BEGIN")
+
+    def q(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.pg else sql
+
+    def execute(self, sql: str, params: tuple | list = ()) -> list[tuple]:
+        cur = self.con.execute(self.q(sql), params)
+        try:
+            return list(cur.fetchall())
+        except Exception:  # noqa: BLE001 - no result set (psycopg raises, sqlite3 returns [])
+            return []
+
+    def executemany(self, sql: str, rows: list) -> None:
+        if rows:
+            self.con.cursor().executemany(self.q(sql), rows)
+
+    def commit(self) -> None:
+        if self.pg:
+            self.con.commit()
+        else:
+            self.con.execute("COMMIT")
+            self.con.execute("BEGIN")
+
+    def close(self) -> None:
+        self.commit()
+        self.con.close()
+
+    def insert(self, table: str, cols: list[str], dicts: list[dict]) -> None:
+        rows = _rows(cols, dicts)
+        quoted = ",".join(f'"{c}"' for c in cols)
+        self.executemany(f'INSERT INTO "{table}" ({quoted}) VALUES ({",".join("?" * len(cols))})', rows)
+
+    def next_id(self, table: str) -> int:
+        return (self.execute(f'SELECT coalesce(max(id), 0) FROM "{table}"')[0][0] or 0) + 1
+
+    def fix_sequences(self, tables: list[str]) -> None:
+        if self.pg:
+            for table in tables:
+                self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                             f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
+
+
+# --------------------------------------------------------------------------- clean-up and parking
+def _delete_tree(db: Db, model, where: str, params: tuple, depth: int = 0) -> None:  # noqa: ANN001
+    """DELETE the rows of `model` matching `where`, children first (reverse FKs from the models)."""
+    table = model._meta.db_table
+    for rel in model._meta.related_objects:
+        if rel.many_to_many or depth > 6:
+            continue
+        child = rel.related_model
+        sub = (f'"{rel.field.column}" IN (SELECT "{rel.field.target_field.column}" FROM "{table}" '
+               f"WHERE {where})")
+        _delete_tree(db, child, sub, params * 1, depth + 1)
+    db.execute(f'DELETE FROM "{table}" WHERE {where}', params)
+
+
+def cleanup(db: Db) -> None:
+    """Delete every row of the sweep's shops and orders; give back the parked timers and events."""
+    from comptoir.orders.models import CommercialOrder
+    from comptoir.shops.models import Shop
+
+    _delete_tree(db, Shop, "id >= ?", (SWEEP_SHOP_BASE,))
+    _delete_tree(db, CommercialOrder, "commercial_id LIKE ?", ("SW%",))
+    db.execute("DELETE FROM notifications_outboxevent WHERE order_id LIKE ?", ("SW%",))
+    db.execute("DELETE FROM ledger_ledgerentry WHERE order_id LIKE ?", ("SW%",))
+    db.execute("DELETE FROM payments_simulatedcharge WHERE idempotency_key LIKE ?", ("%:SW%",))
+    db.execute("UPDATE timers_timer SET claimed_by = '', claimed_until = NULL WHERE claimed_by = ?", (PARKED,))
+    db.execute("UPDATE notifications_outboxevent SET claimed_by = '', claimed_until = NULL WHERE claimed_by = ?",
+               (PARKED,))
+    db.commit()
+
+
+def park(db: Db) -> dict:
+    far = "9999-12-31 00:00:00" + ("+00:00" if db.pg else "")
+    timers = db.execute("UPDATE timers_timer SET claimed_by = ?, claimed_until = ? WHERE state = 'PENDING' "
+                        "AND claimed_until IS NULL RETURNING id", (PARKED, far))
+    events = db.execute("UPDATE notifications_outboxevent SET claimed_by = ?, claimed_until = ? "
+                        "WHERE state = 'PENDING' AND claimed_until IS NULL RETURNING id", (PARKED, far))
+    db.commit()
+    return {"timers": len(timers), "outbox_events": len(events)}
+
+
+# --------------------------------------------------------------------------- the orders past their deadline
+def setup(db: Db, columns: dict[str, list[str]], kind: str, n: int, n_shops: int) -> dict:
+    """Write `n` orders of `kind` ('refusal' or 'reception') past their deadline, in `n_shops` new shops."""
+    from comptoir.ledger.rules import LineMoney, debit_postings
+
+    gen = Generator(n, n_shops, postgres=db.pg)
+    ts = gen.ts
+    now = time.time()
+    prefix = PREFIX[kind]
+    shop_ids = [SWEEP_SHOP_BASE + SHOP_OFFSET[kind] + k for k in range(n_shops)]
+    shops, offers = [], []
+    offer0 = db.next_id("catalog_offer")
+    for k, shop in enumerate(gen.shops()):
+        sid = shop_ids[k]
+        shops.append({**shop, "id": sid, "name": f"Boutique sweep {kind} {k + 1}",
+                      "customer_service_email": f"sav-sweep{sid}@bench.test"})
+    for k, offer in enumerate(gen.offers()):
+        offers.append({**offer, "id": offer0 + k, "shop_id": shop_ids[k // OFFERS_PER_SHOP],
+                       "sku": f"SW{kind[:3]}-{k}"})
+    ids = {t: db.next_id(t) for t in ("orders_order", "orders_commercialorder", "orders_orderline",
+                                     "payments_payment", "payments_paymentoperation", "payments_simulatedcharge",
+                                     "timers_timer", "ledger_ledgerentry")}
+    rows: dict[str, list[dict]] = {t: [] for t in ids}
+    waiting = kind == "refusal"
+    state = "WAITING_ACCEPTANCE" if waiting else "SHIPPED"
+    for k in range(n):
+        t = T0 + k * 0.01
+        pk = ids["orders_order"] + k
+        cpk = ids["orders_commercialorder"] + k
+        order_id = f"{prefix}{k:07d}-A"
+        sidx = k % n_shops
+        shop = shop_ids[sidx]
+        accepted, debited, shipped = (None, None, None) if waiting else (t + 3600, t + 3605, t + DAY)
+        price = ship = commission = 0
+        money = []
+        for index in range(1, LINES_PATTERN[k % len(LINES_PATTERN)] + 1):
+            o = (k * 7 + index) % OFFERS_PER_SHOP
+            qty = 1 + (k + index) % 3
+            unit = gen.offer_price(o)
+            p, tax, stax, fee, fee_vat = gen.amounts(unit, qty)
+            price += p
+            ship += SHIPPING_CENTS
+            commission += fee + fee_vat
+            line_id = f"{order_id}-{index}"
+            money.append(LineMoney(line_id, p, SHIPPING_CENTS, fee, fee_vat))
+            rows["orders_orderline"].append({
+                "id": ids["orders_orderline"] + len(rows["orders_orderline"]), "order_id": pk, "line_id": line_id,
+                "index": index, "state": state, "state_reason_code": "", "state_reason_label": "",
+                "offer_id": offer0 + sidx * OFFERS_PER_SHOP + o, "offer_sku": f"SW{kind[:3]}-{sidx * OFFERS_PER_SHOP + o}",
+                "product_sku": f"PRD-{o}", "product_title": f"Produit sweep {o}", "category_code": f"CAT{o % 5}",
+                "category_label": f"Catégorie {o % 5}", "quantity": qty, "unit_price_cents": unit,
+                "price_cents": p, "shipping_price_cents": SHIPPING_CENTS, "tax_code": "TVA20",
+                "tax_rate": "20.0000", "tax_cents": tax, "shipping_tax_code": "TVA20",
+                "shipping_tax_rate": "20.0000", "shipping_tax_cents": stax, "eco_contribution_cents": 0,
+                "commission_rate": "10.0000", "commission_fee_cents": fee, "commission_vat_rate": "20.0000",
+                "commission_vat_cents": fee_vat, "created_date": ts(t), "last_updated_date": ts(shipped or t + 60),
+                "debited_date": ts(debited), "shipped_date": ts(shipped), "received_date": None,
+            })
+        rows["orders_commercialorder"].append({"id": cpk, "commercial_id": f"{prefix}{k:07d}", "created_date": ts(t),
+                                               "imported_date": ts(t + 1), "payload_digest": f"{pk:064x}"})
+        rows["orders_order"].append({
+            "id": pk, "order_id": order_id, "commercial_id": cpk, "shop_id": shop, "state": state,
+            "state_reason_code": "", "state_reason_label": "", "waiting_customer_documents": False,
+            "version": 2 if waiting else 5, "created_date": ts(t), "last_updated_date": ts(shipped or t + 60),
+            "acceptance_decision_date": ts(accepted), "acceptance_deadline": ts(t + 7 * DAY),
+            "customer_debited_date": ts(debited), "transaction_number": "" if waiting else f"sim_auth_sw{k:012x}",
+            "shipping_deadline": None if waiting else ts(t + 3 * DAY), "shipped_date": ts(shipped),
+            "received_date": None, "closed_date": None, "shipping_late": False, "currency_iso_code": "EUR",
+            "vat_collected_by": "OPERATOR", "payment_type": "CB", "payment_workflow": "PAY_ON_ACCEPTANCE",
+            "price_cents": price, "shipping_price_cents": ship, "total_price_cents": price + ship,
+            "total_commission_cents": commission, "shipping_zone_code": "FR",
+            "shipping_zone_label": "France métropolitaine (hors Corse)", "shipping_type_code": "STD",
+            "shipping_type_label": "Livraison standard", "leadtime_to_ship": 2, "shipping_pudo_id": "",
+            "order_reference_for_customer": f"REF-SW-{k}", "order_reference_for_seller": "", "channel_code": "",
+            "customer_id": f"cust-sw-{k}", "customer_civility": "Mme", "customer_firstname": "Jeanne",
+            "customer_lastname": "Martin", "customer_email": f"client.sweep{k}@example.com",
+            "customer_locale": "fr_FR", "billing_address": ADDRESS_JSON, "shipping_address": ADDRESS_JSON,
+            "relay_token": f"{pk:024x}", "has_incident": False, "has_invoice": False,
+            "has_customer_message": False,
+        })
+
+        def timer(kind_: str, due: float, tstate: str = "PENDING", pk: int = pk, t: float = t) -> None:
+            rows["timers_timer"].append({
+                "id": ids["timers_timer"] + len(rows["timers_timer"]), "kind": kind_, "order_id": pk,
+                "due_at": ts(due), "state": tstate, "claimed_by": "", "claimed_until": None, "attempts": 0,
+                "last_error": "", "created_date": ts(t + 60), "done_date": ts(due) if tstate != "PENDING" else None})
+
+        if waiting:
+            auth = f"sim_auth_sw{k:012x}"
+            pay = ids["payments_payment"] + k
+            rows["payments_payment"].append({
+                "id": pay, "order_id": pk, "provider": "simulated", "authorization_ref": auth,
+                "authorized_cents": price + ship, "captured_cents": 0, "released_cents": 0,
+                "currency_iso_code": "EUR", "status": "AUTHORIZED", "authorized_date": ts(t),
+                "expires_date": ts(now + 6 * DAY), "captured_date": None})
+            rows["payments_paymentoperation"].append({
+                "id": ids["payments_paymentoperation"] + k, "payment_id": pay, "kind": "AUTHORIZE",
+                "idempotency_key": f"authorize:{order_id}", "amount_cents": price + ship, "succeeded": True,
+                "provider_ref": auth, "failure_reason": "", "created_date": ts(t)})
+            rows["payments_simulatedcharge"].append({
+                "id": ids["payments_simulatedcharge"] + k, "idempotency_key": f"authorize:{order_id}",
+                "kind": "AUTHORIZE", "reference": auth, "amount_cents": price + ship, "succeeded": True,
+                "failure_reason": "", "created_date": ts(t)})
+            timer("AUTO_REFUSE", t + 7 * DAY)
+            timer("ACCEPTANCE_WARNING", t + 6 * DAY, "DONE")
+            timer("RENEW_AUTHORIZATION", now + 5 * DAY)
+        else:
+            posting = str(uuid.uuid4())
+            for leg in debit_postings(money):
+                rows["ledger_ledgerentry"].append({
+                    "id": ids["ledger_ledgerentry"] + len(rows["ledger_ledgerentry"]), "posting": posting,
+                    "shop_id": shop, "account": str(leg.account), "transaction_type": str(leg.transaction_type),
+                    "amount_cents": leg.amount_cents, "currency_iso_code": "EUR", "order_id": order_id,
+                    "order_line_id": leg.order_line_id, "payout_id": None, "created_date": ts(debited)})
+            timer("AUTO_RECEIVE", t + 10 * DAY)
+    ledger_cols = _ledger_columns()
+    db.insert("shops_shop", columns["shops_shop"], shops)
+    db.insert("catalog_offer", columns["catalog_offer"], offers)
+    for table in ("orders_commercialorder", "orders_order", "orders_orderline", "payments_payment",
+                  "payments_paymentoperation", "payments_simulatedcharge", "timers_timer"):
+        db.insert(table, columns[table], rows[table])
+    db.insert("ledger_ledgerentry", ledger_cols, rows["ledger_ledgerentry"])
+    db.fix_sequences(["catalog_offer", *ids])
+    db.commit()
+    return {"orders": n, "shops": n_shops, "lines": len(rows["orders_orderline"]),
+            "ledger_entries": len(rows["ledger_ledgerentry"])}
+
+
+def _ledger_columns() -> list[str]:
+    from comptoir.ledger.models import LedgerEntry
+
+    return [f.column for f in LedgerEntry._meta.concrete_fields]
+
+
+# --------------------------------------------------------------------------- the real worker
+def run_worker(url: str) -> tuple[float, int]:
+    env = comptoir_env(url, COMPTOIR_WORKER_BATCH_SIZE="200", COMPTOIR_EMAIL_BACKEND=LOCMEM)
+    t0 = time.perf_counter()
+    proc = subprocess.run([COMPTOIR, "worker", "--once"], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=1800)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"comptoir worker --once failed:\n{proc.stdout[-1000:]}\n{proc.stderr[-3000:]}")
+    m = re.search(r"(\d+) tâches", proc.stdout)
+    if proc.stderr.strip():
+        log(f"worker stderr: {proc.stderr.strip()[-800:]}")
+    return wall, int(m.group(1)) if m else -1
+
+
+def startup_seconds(url: str, runs: int = 2) -> float:
+    """Wall time of `worker --once` with nothing due (start-up, set-up, one empty round), median."""
+    walls = []
+    for _ in range(runs):
+        wall, done = run_worker(url)
+        if done != 0:
+            raise RuntimeError(f"the empty worker run did {done} tasks: something else is due")
+        walls.append(wall)
+    return statistics.median(walls)
+
+
+# --------------------------------------------------------------------------- verification (SQL)
+def verify(db: Db, kind: str, n: int, lines: int) -> dict:
+    """The rows a person's action writes, for every sweep order; returns {check: (got, expected)} and ok."""
+    like = (PREFIX[kind] + "%",)
+    sub = "SELECT id FROM orders_order WHERE order_id LIKE ?"
+
+    def one(sql: str, params: tuple = like) -> int:
+        return db.execute(sql, params)[0][0]
+
+    c: dict[str, tuple[int, int]] = {}
+    if kind == "refusal":
+        c["orders REFUSED v3 (AUTO_REFUSED)"] = (one(
+            "SELECT count(*) FROM orders_order WHERE order_id LIKE ? AND state = 'REFUSED' AND version = 3 "
+            "AND state_reason_code = 'AUTO_REFUSED'"), n)
+        c["lines REFUSED"] = (one(f"SELECT count(*) FROM orders_orderline WHERE order_id IN ({sub}) "
+                                  "AND state = 'REFUSED' AND state_reason_code = 'AUTO_REFUSED'"), lines)
+        trig = "AUTO_REFUSE"
+        c["history order rows (AUTO_REFUSE, SYSTEM)"] = (one(
+            f"SELECT count(*) FROM orders_orderhistory WHERE order_id IN ({sub}) AND line_id = '' "
+            "AND \"trigger\" = 'AUTO_REFUSE' AND actor = 'SYSTEM' AND to_state = 'REFUSED'"), n)
+        c["offers deactivated"] = (one(
+            "SELECT count(DISTINCT l.offer_id) FROM orders_orderline l JOIN catalog_offer f ON f.id = l.offer_id "
+            f"WHERE l.order_id IN ({sub}) AND f.active = ?", (*like, False)), one(
+            f"SELECT count(DISTINCT offer_id) FROM orders_orderline WHERE order_id IN ({sub})"))
+        shops = one("SELECT count(DISTINCT shop_id) FROM orders_order WHERE order_id LIKE ?")
+        c["shops SUSPENDED"] = (one("SELECT count(*) FROM shops_shop WHERE id IN (SELECT shop_id FROM orders_order "
+                                    "WHERE order_id LIKE ?) AND state = 'SUSPENDED'"), shops)
+        c["payments RELEASED"] = (one(f"SELECT count(*) FROM payments_payment WHERE order_id IN ({sub}) "
+                                      "AND status = 'RELEASED' AND released_cents = authorized_cents"), n)
+        c["RELEASE operations"] = (one("SELECT count(*) FROM payments_paymentoperation WHERE kind = 'RELEASE' "
+                                       "AND idempotency_key LIKE ?", (f"release:{PREFIX[kind]}%",)), n)
+        c["timers AUTO_REFUSE DONE"] = (one(f"SELECT count(*) FROM timers_timer WHERE order_id IN ({sub}) "
+                                            "AND kind = 'AUTO_REFUSE' AND state = 'DONE'"), n)
+        c["timers RENEW_AUTHORIZATION CANCELED"] = (one(
+            f"SELECT count(*) FROM timers_timer WHERE order_id IN ({sub}) AND kind = 'RENEW_AUTHORIZATION' "
+            "AND state = 'CANCELED'"), n)
+        c["timers left PENDING"] = (one(f"SELECT count(*) FROM timers_timer WHERE order_id IN ({sub}) "
+                                        "AND state = 'PENDING'"), 0)
+        c["outbox OrderAutoRefused (SELLER+CUSTOMER)"] = (one(
+            "SELECT count(*) FROM notifications_outboxevent WHERE order_id LIKE ? "
+            "AND event_type = 'OrderAutoRefused'"), 2 * n)
+        c["outbox ShopSuspended (SELLER+OPERATOR)"] = (one(
+            "SELECT count(*) FROM notifications_outboxevent WHERE order_id LIKE ? "
+            "AND event_type = 'ShopSuspended'"), 2 * shops)
+    else:
+        c["orders RECEIVED v6"] = (one(
+            "SELECT count(*) FROM orders_order WHERE order_id LIKE ? AND state = 'RECEIVED' AND version = 6 "
+            "AND received_date IS NOT NULL"), n)
+        c["lines RECEIVED (received_date set)"] = (one(
+            f"SELECT count(*) FROM orders_orderline WHERE order_id IN ({sub}) AND state = 'RECEIVED' "
+            "AND received_date IS NOT NULL"), lines)
+        trig = "RECEIVE"
+        c["history order rows (RECEIVE, SYSTEM)"] = (one(
+            f"SELECT count(*) FROM orders_orderhistory WHERE order_id IN ({sub}) AND line_id = '' "
+            "AND \"trigger\" = 'RECEIVE' AND actor = 'SYSTEM' AND to_state = 'RECEIVED'"), n)
+        c["timers AUTO_RECEIVE DONE"] = (one(f"SELECT count(*) FROM timers_timer WHERE order_id IN ({sub}) "
+                                             "AND kind = 'AUTO_RECEIVE' AND state = 'DONE'"), n)
+        c["timers AUTO_CLOSE PENDING"] = (one(f"SELECT count(*) FROM timers_timer WHERE order_id IN ({sub}) "
+                                              "AND kind = 'AUTO_CLOSE' AND state = 'PENDING'"), n)
+        c["orders with SHOP_PAYABLE entries"] = (one(
+            "SELECT count(DISTINCT order_id) FROM ledger_ledgerentry WHERE order_id LIKE ? "
+            "AND account = 'SHOP_PAYABLE'"), n)
+        c["orders with OPERATOR_COMMISSION entries"] = (one(
+            "SELECT count(DISTINCT order_id) FROM ledger_ledgerentry WHERE order_id LIKE ? "
+            "AND account = 'OPERATOR_COMMISSION'"), n)
+        c["orders with pending left (sum of SHOP_PENDING <> 0)"] = (one(
+            "SELECT count(*) FROM (SELECT order_id FROM ledger_ledgerentry WHERE order_id LIKE ? "
+            "AND account = 'SHOP_PENDING' GROUP BY order_id HAVING sum(amount_cents) <> 0) x"), 0)
+        c["outbox OrderReceived (SELLER)"] = (one(
+            "SELECT count(*) FROM notifications_outboxevent WHERE order_id LIKE ? "
+            "AND event_type = 'OrderReceived'"), n)
+    c[f"history line rows ({trig})"] = (one(
+        f"SELECT count(*) FROM orders_orderhistory WHERE order_id IN ({sub}) AND line_id <> '' "
+        f"AND \"trigger\" = '{trig}'"), lines)
+    c["orders with exactly lines+1 history rows"] = (one(
+        "SELECT count(*) FROM (SELECT h.order_id, count(*) AS c FROM orders_orderhistory h "
+        f"WHERE h.order_id IN ({sub}) AND h.\"trigger\" = '{trig}' GROUP BY h.order_id) x "
+        "JOIN (SELECT order_id, count(*) + 1 AS c FROM orders_orderline GROUP BY order_id) y "
+        "ON y.order_id = x.order_id AND y.c = x.c"), n)
+    c["outbox events delivered (SENT)"] = (one(
+        "SELECT count(*) FROM notifications_outboxevent WHERE order_id LIKE ? AND state = 'SENT'"), one(
+        "SELECT count(*) FROM notifications_outboxevent WHERE order_id LIKE ?"))
+    ok = all(got == want for got, want in c.values())
+    return {"ok": ok, "checks": {k: {"got": g, "expected": w} for k, (g, w) in c.items()}}
+
+
+# --------------------------------------------------------------------------- one database
+def bench_sweeps(database: str, url: str, sqlite_path: str | None, columns: dict[str, list[str]], *, orders: int,
+                 repeat: int) -> dict:
+    """For each kind: set up N orders, run the worker, verify, clean up; `repeat` times; plus the ceiling."""
+    db = Db(database, sqlite_path)
+    out: dict = {"orders": orders, "batch_size": 200}
+    try:
+        cleanup(db)
+        out["parked"] = park(db)
+        log(f"{database}: sweeps: parked {out['parked']['timers']:,} pending timers and "
+            f"{out['parked']['outbox_events']:,} outbox events of the bench data for the run")
+        out["startup_s"] = round(startup_seconds(url), 3)
+        log(f"{database}: sweeps: `worker --once` with nothing due: {out['startup_s']:.2f} s (subtracted)")
+        n_shops = max(1, orders // 20)
+        for kind in ("refusal", "reception"):
+            runs = []
+            for k in range(repeat):
+                shape = setup(db, columns, kind, orders, n_shops)
+                if k == 0:
+                    out[f"{kind}_captured"] = capture(url, PREFIX[kind])
+                wall, done = run_worker(url)
+                net = max(1e-3, wall - out["startup_s"])
+                check = verify(db, kind, orders, shape["lines"])
+                runs.append({"wall_s": round(wall, 3), "net_s": round(net, 3), "tasks": done,
+                             "orders_per_s": round(orders / net, 1), "verified": check["ok"], **shape})
+                log(f"{database}: sweep {kind} run {k + 1}: {orders:,} orders ({shape['lines']:,} lines, "
+                    f"{n_shops} shops) in {wall:.2f} s wall, {net:.2f} s net → {orders / net:.0f} orders/s; "
+                    f"{done:,} worker tasks (timers + outbox deliveries); verification "
+                    f"{'OK' if check['ok'] else 'FAILED'}")
+                if not check["ok"] or k == 0:
+                    out[f"{kind}_verification"] = check
+                if not check["ok"]:
+                    for name, v in check["checks"].items():
+                        if v["got"] != v["expected"]:
+                            log(f"{database}: sweep {kind}: {name}: {v['got']} (expected {v['expected']})")
+                cleanup_orders_only(db)
+            out[f"{kind}_runs"] = runs
+            shape = setup(db, columns, kind, orders, n_shops)
+            out[f"{kind}_ceiling"] = ceiling(db, columns, kind)
+            cleanup_orders_only(db)
+            log(f"{database}: sweep {kind} ceiling: {out[f'{kind}_ceiling']['orders_per_s']:.0f} orders/s "
+                "(the same statements per order from a bare loop, one connection, outbox delivery excluded)")
+            out[kind] = {"orders_per_s": round(statistics.median(r["orders_per_s"] for r in runs), 1),
+                         "net_s": round(statistics.median(r["net_s"] for r in runs), 3),
+                         "verified": all(r["verified"] for r in runs),
+                         "ceiling_orders_per_s": out[f"{kind}_ceiling"]["orders_per_s"]}
+    finally:
+        cleanup(db)
+        db.close()
+    return out
+
+
+def capture(url: str, prefix: str) -> dict:
+    proc = subprocess.run([PYTHON, str(ROOT / "bench" / "capture.py"), prefix], env=comptoir_env(url), cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-1500:]}
+    return json.loads(proc.stdout)
+
+
+def cleanup_orders_only(db: Db) -> None:
+    """Between runs: remove the sweep's shops and orders (parked rows stay parked)."""
+    from comptoir.orders.models import CommercialOrder
+    from comptoir.shops.models import Shop
+
+    _delete_tree(db, Shop, "id >= ?", (SWEEP_SHOP_BASE,))
+    _delete_tree(db, CommercialOrder, "commercial_id LIKE ?", ("SW%",))
+    db.execute("DELETE FROM notifications_outboxevent WHERE order_id LIKE ?", ("SW%",))
+    db.execute("DELETE FROM ledger_ledgerentry WHERE order_id LIKE ?", ("SW%",))
+    db.execute("DELETE FROM payments_simulatedcharge WHERE idempotency_key LIKE ?", ("%:SW%",))
+    db.commit()
+
+
+def dumps(obj: object) -> str:
+    return json.dumps(obj, default=str)
+
+
+# --------------------------------------------------------------------------- the ceiling (bare SQL)
+def _sel(columns: dict[str, list[str]], table: str, where: str, lock: str) -> str:
+    cols = ", ".join(f'"{table}"."{c}"' for c in columns[table])
+    return f'SELECT {cols} FROM "{table}" WHERE {where}{lock}'
+
+
+def ceiling(db: Db, columns: dict[str, list[str]], kind: str) -> dict:
+    """The statements one worker timer run issues (bench/capture.py prints them), per order, from a bare loop
+    on one connection: the claim per batch of 200, then per order one transaction. Outbox delivery (render and
+    send the mails, mark SENT) is not replayed: the figure is the ceiling of the timer part."""
+    pg = db.pg
+    lock = " FOR UPDATE" if pg else ""
+    p = "?"
+    ts = (lambda d: d) if pg else (lambda d: d.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds"))
+    orders = db.execute("SELECT o.id, o.order_id, o.shop_id FROM orders_order o WHERE o.order_id LIKE ? ORDER BY o.id",
+                        (PREFIX[kind] + "%",))
+    db.commit()
+    out_cols = [c for c in columns["notifications_outboxevent"] if c != "id"]
+    outbox_sql = (f'INSERT INTO notifications_outboxevent ({", ".join(chr(34) + c + chr(34) for c in out_cols)}) '
+                  f'VALUES ({", ".join([p] * len(out_cols))})')
+    hist_cols = ("order_id", "line_id", "created_date", "actor", "actor_name", "trigger", "from_state", "to_state",
+                 "reason_code", "reason_label", "details")
+    hist_sql = (f'INSERT INTO orders_orderhistory ({", ".join(chr(34) + c + chr(34) for c in hist_cols)}) '
+                f'VALUES ({", ".join([p] * len(hist_cols))})')
+
+    def outbox(cur, event: str, audience: str, order_id: str, shop: int, now) -> None:  # noqa: ANN001
+        v = {"event_type": event, "order_id": order_id, "shop_id": shop, "audience": audience,
+             "payload": json.dumps({"order_id": order_id, "shop_id": shop}), "state": "PENDING", "attempts": 0,
+             "next_attempt_at": now, "last_error": "", "claimed_by": "", "claimed_until": None,
+             "created_date": now, "sent_date": None, "recipients": "", "subject": ""}
+        cur.execute(db.q(outbox_sql), [v[c] for c in out_cols])
+
+    con = db.con
+    if not pg:
+        con.execute("COMMIT")
+    cur = con.cursor()
+    start = time.perf_counter()
+    for b in range(0, len(orders), 200):
+        batch = orders[b:b + 200]
+        now = datetime.now(UTC)
+        if not pg:
+            con.execute("BEGIN IMMEDIATE")
+        cur.execute(db.q('SELECT id, kind, order_id FROM timers_timer WHERE state = ? AND due_at <= ? AND '
+                         '(claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at LIMIT 200'
+                         + (" FOR UPDATE SKIP LOCKED" if pg else "")), ("PENDING", ts(now), ts(now)))
+        claimed = cur.fetchall()
+        ids = [r[0] for r in claimed]
+        cur.execute(db.q(f'UPDATE timers_timer SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 '
+                         f'WHERE id IN ({", ".join([p] * len(ids))})'), ["ceiling", ts(now + timedelta(minutes=5)), *ids])
+        con.commit() if pg else con.execute("COMMIT")
+        timer_of = {r[2]: r[0] for r in claimed}
+        for pk, order_id, shop in batch:
+            now = ts(datetime.now(UTC))
+            if not pg:
+                con.execute("BEGIN IMMEDIATE")
+            cur.execute(db.q(_sel(columns, "orders_order", "id = ?", lock)), (pk,))
+            cur.fetchone()
+            cur.execute(db.q("UPDATE timers_timer SET state = ?, done_date = ? WHERE claimed_by = ? AND id = ? "
+                             "AND state = ?"), ("DONE", now, "ceiling", timer_of.get(pk, -1), "PENDING"))
+            cur.execute(db.q(_sel(columns, "orders_orderline", 'order_id = ? ORDER BY "index"', lock)), (pk,))
+            lines = cur.fetchall()
+            lcol = columns["orders_orderline"]
+            line_ids = [ln[lcol.index("line_id")] for ln in lines]
+            line_pks = [ln[lcol.index("id")] for ln in lines]
+            if kind == "refusal":
+                cur.execute(db.q(_sel(columns, "payments_payment", "order_id = ?", lock)), (pk,))
+                pay = cur.fetchone()
+                pcol = columns["payments_payment"]
+                amount = pay[pcol.index("authorized_cents")]
+                key = f"release:{order_id}"
+                cur.execute(db.q(_sel(columns, "payments_simulatedcharge", "idempotency_key = ?", "")), (key,))
+                cur.fetchone()
+                cur.execute(db.q("INSERT INTO payments_simulatedcharge (idempotency_key, kind, reference, amount_cents, "
+                                 "succeeded, failure_reason, created_date) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                            (key, "RELEASE", pay[pcol.index("authorization_ref")], amount, True, "", now))
+                cur.execute(db.q(_sel(columns, "payments_paymentoperation", "idempotency_key = ?", "")), (key,))
+                cur.fetchone()
+                cur.execute(db.q("INSERT INTO payments_paymentoperation (payment_id, kind, idempotency_key, amount_cents, "
+                                 "succeeded, provider_ref, failure_reason, created_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                            (pay[0], "RELEASE", key, amount, True, pay[pcol.index("authorization_ref")], "", now))
+                cur.execute(db.q("UPDATE payments_payment SET status = ?, released_cents = ? WHERE id = ?"),
+                            ("RELEASED", amount, pay[0]))
+                offers = sorted({ln[lcol.index("offer_id")] for ln in lines})
+                cur.execute(db.q(f'UPDATE catalog_offer SET active = ?, deactivation_reason = ?, last_updated_date = ? '
+                                 f'WHERE id IN ({", ".join([p] * len(offers))}) AND active = ?'),
+                            [False, f"Commande {order_id} refusée automatiquement", now, *offers, True])
+                cur.execute(db.q("UPDATE shops_shop SET state = ?, suspension_reason = ?, suspended_at = ?, "
+                                 "last_updated_date = ? WHERE id = ? AND state = ?"),
+                            ("SUSPENDED", "Délai d'acceptance dépassé", now, now, shop, "OPEN"))
+                suspended = cur.rowcount == 1
+                cur.execute(db.q("UPDATE timers_timer SET state = ?, done_date = ? WHERE kind IN (?, ?, ?) AND "
+                                 "order_id = ? AND state = ?"), ("CANCELED", now, "AUTO_REFUSE", "ACCEPTANCE_WARNING",
+                                                                 "RENEW_AUTHORIZATION", pk, "PENDING"))
+                target, trig, src, code, label = "REFUSED", "AUTO_REFUSE", "WAITING_ACCEPTANCE", "AUTO_REFUSED", "refus automatique"
+                cur.execute(db.q("UPDATE orders_order SET state = ?, version = ?, last_updated_date = ?, "
+                                 "state_reason_code = ?, state_reason_label = ? WHERE id = ? AND version = ?"),
+                            (target, 3, now, code, label, pk, 2))
+            else:
+                cur.execute(db.q("SELECT account, transaction_type, order_line_id, amount_cents FROM ledger_ledgerentry "
+                                 "WHERE order_id = ? AND account IN (?, ?)"),
+                            (order_id, "SHOP_PENDING", "OPERATOR_COMMISSION_PENDING"))
+                legs = cur.fetchall()
+                posting = str(uuid.uuid4())
+                rows = [(posting, shop, "SHOP_PAYABLE" if a == "SHOP_PENDING" else "OPERATOR_COMMISSION", t, c,
+                         "EUR", order_id, lid, None, now) for a, t, lid, c in legs]
+                rows += [(posting, shop, a, t, -c, "EUR", order_id, lid, None, now) for a, t, lid, c in legs]
+                cur.executemany(db.q("INSERT INTO ledger_ledgerentry (posting, shop_id, account, transaction_type, "
+                                     "amount_cents, currency_iso_code, order_id, order_line_id, payout_id, created_date) "
+                                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), rows)
+                cur.execute(db.q("UPDATE timers_timer SET state = ?, done_date = ? WHERE kind IN (?, ?) AND "
+                                 "order_id = ? AND state = ?"), ("CANCELED", now, "AUTO_RECEIVE", "AUTO_CLOSE", pk,
+                                                                 "PENDING"))
+                cur.execute(db.q("INSERT INTO timers_timer (kind, order_id, due_at, state, claimed_by, claimed_until, "
+                                 "attempts, last_error, created_date, done_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                            ("AUTO_CLOSE", pk, ts(datetime.now(UTC) + timedelta(days=30)), "PENDING", "", None, 0, "",
+                             now, None))
+                target, trig, src, code, label = "RECEIVED", "RECEIVE", "SHIPPED", "", ""
+                suspended = False
+                cur.execute(db.q("UPDATE orders_order SET state = ?, version = ?, last_updated_date = ?, "
+                                 "received_date = ? WHERE id = ? AND version = ?"), (target, 6, now, now, pk, 5))
+            cur.execute(db.q(f'UPDATE orders_orderline SET state = ?, state_reason_code = ?, state_reason_label = ?, '
+                             f'last_updated_date = ?, received_date = ? WHERE id IN ({", ".join([p] * len(line_pks))})'),
+                        [target, code, label, now, now if kind == "reception" else None, *line_pks])
+            hist = [(pk, lid, now, "SYSTEM", "Comptoir", trig, src, target, code, label, "{}") for lid in line_ids]
+            hist.append((pk, "", now, "SYSTEM", "Comptoir", trig, src, target, code, label, "{}"))
+            cur.executemany(db.q(hist_sql), hist)
+            if kind == "refusal":
+                outbox(cur, "OrderAutoRefused", "SELLER", order_id, shop, now)
+                outbox(cur, "OrderAutoRefused", "CUSTOMER", order_id, shop, now)
+                if suspended:
+                    outbox(cur, "ShopSuspended", "SELLER", order_id, shop, now)
+                    outbox(cur, "ShopSuspended", "OPERATOR", order_id, shop, now)
+            else:
+                outbox(cur, "OrderReceived", "SELLER", order_id, shop, now)
+            con.commit() if pg else con.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    if not pg:
+        con.execute("BEGIN")
+    return {"orders": len(orders), "seconds": round(elapsed, 3), "orders_per_s": round(len(orders) / elapsed, 1)}
