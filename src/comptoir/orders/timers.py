@@ -6,6 +6,8 @@ Calls to the payment provider are made outside the transaction, with stable idem
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import transaction
 
 from comptoir.core import clock
@@ -23,7 +25,7 @@ def _locked(order_pk: int) -> Order | None:
     return Order.objects.select_for_update().filter(pk=order_pk).first()
 
 
-def _fire(order_pk: int, trigger: Trigger, *, still_pending: callable, prepare=None, **kwargs) -> bool:  # type: ignore[valid-type]
+def _fire(order_pk: int, trigger: Trigger, *, still_pending: Callable[[], bool], prepare=None, **kwargs) -> bool:
     """Fire `trigger` as SYSTEM if still allowed; returns whether anything changed."""
     with transaction.atomic():
         order = _locked(order_pk)
@@ -51,7 +53,7 @@ def live_amount_cents(order_pk: int) -> int:
     return total
 
 
-def handle(kind: TimerKind, order_pk: int, still_pending: callable) -> bool:  # type: ignore[valid-type]
+def handle(kind: TimerKind, order_pk: int, still_pending: Callable[[], bool]) -> bool:
     """Entry point of the worker for order timers. `still_pending()` re-checks the claimed row in the
     transaction, so a timer cancelled meanwhile does nothing."""
     if kind == TimerKind.DEBIT:
@@ -86,7 +88,7 @@ def handle(kind: TimerKind, order_pk: int, still_pending: callable) -> bool:  # 
     raise AssertionError(f"no handler for timer {kind}")
 
 
-def _debit(order_pk: int, still_pending: callable, *, giving_up: bool = False) -> bool:  # type: ignore[valid-type]
+def _debit(order_pk: int, still_pending: Callable[[], bool], *, giving_up: bool = False) -> bool:
     """Capture the accepted lines. When giving up, ask the provider one last time with the same key first:
     a capture that went through while our calls were failing must confirm the order, never cancel it."""
     order = Order.objects.filter(pk=order_pk).only("order_id", "state").first()
@@ -120,7 +122,7 @@ def _debit(order_pk: int, still_pending: callable, *, giving_up: bool = False) -
                  reason_code="DEBIT_REFUSED", reason_label=result.failure_reason or "Débit refusé")
 
 
-def _renew(order_pk: int, still_pending: callable) -> bool:  # type: ignore[valid-type]
+def _renew(order_pk: int, still_pending: Callable[[], bool]) -> bool:
     order = Order.objects.filter(pk=order_pk).only("order_id", "state").first()
     if order is None or order.state not in (OrderState.STAGING, OrderState.WAITING_ACCEPTANCE):
         with transaction.atomic():
