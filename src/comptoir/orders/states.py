@@ -253,7 +253,7 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
          Emit("AcceptanceDeadlineSoon")),
     _row(T.AUTO_REFUSE, {S.WAITING_ACCEPTANCE}, S.REFUSED, {A.SYSTEM},
          *_ACCEPTANCE_TIMERS, ReleasePayment(), DeactivateOffers(),
-         SuspendShop("Délai d'acceptance de 5 jours ouvrés dépassé"), Emit("OrderAutoRefused")),
+         SuspendShop("Délai d'acceptation de 5 jours ouvrés dépassé"), Emit("OrderAutoRefused")),
     # --- card authorization kept alive while the order waits ---
     _row(T.RENEW_AUTHORIZATION, _AWAITING_PAYMENT, None, {A.SYSTEM},
          Schedule(K.RENEW_AUTHORIZATION, U.AUTHORIZATION_RENEWAL)),
