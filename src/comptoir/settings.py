@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "comptoir.timers",
     "comptoir.notifications",
     "comptoir.ledger",
+    "comptoir.shipping",
     "comptoir.api",
     "comptoir.ops",
     "django_htmx",

@@ -15,6 +15,8 @@ EVENT_LABELS: dict[str, str] = {
     "OrderDebited": "Client débité",
     "ShippingLate": "Expédition en retard",
     "OrderShipped": "Commande expédiée",
+    "ShipmentShipped": "Colis expédié (envoi partiel)",
+    "ShipmentTrackingUpdated": "Suivi de colis mis à jour",
     "OrderReceived": "Commande reçue",
     "OrderClosed": "Commande clôturée",
 }

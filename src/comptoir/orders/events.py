@@ -30,6 +30,8 @@ AUDIENCES: Final[dict[str, tuple[str, ...]]] = {
     "OrderDebited": ("SELLER",),
     "ShippingLate": ("SELLER",),
     "OrderShipped": ("CUSTOMER",),
+    "ShipmentShipped": ("CUSTOMER",),  # one parcel of a split order left (the last one sends OrderShipped)
+    "ShipmentTrackingUpdated": ("CUSTOMER",),
     "OrderReceived": ("SELLER",),
     "OrderClosed": (),
 }

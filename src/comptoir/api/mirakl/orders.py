@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field, StrictBool
 
-from comptoir.api.mirakl.serializers import order_json
+from comptoir.api.mirakl.serializers import attach_trackings, order_json
 from comptoir.api.render import json_response, parse_bool, parse_instant, parse_int, parse_list
 from comptoir.core.errors import ValidationError
 from comptoir.orders import queries, services
@@ -109,6 +109,7 @@ def list_orders(request: HttpRequest) -> HttpResponse:
         filters, sort=sort, descending=direction == "desc", offset=offset,
         limit=None if paginate is False else limit,
     )
+    attach_trackings(orders)  # the shipping_* fields of the whole page in one query
     return json_response({"orders": [order_json(o) for o in orders], "total_count": total})
 
 

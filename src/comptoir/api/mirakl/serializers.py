@@ -10,6 +10,7 @@ from comptoir.api.render import amount, iso, rate
 from comptoir.orders.models import Order, OrderLine
 from comptoir.orders.rules import customer_view
 from comptoir.orders.states import DROPPED_LINE_STATES, OrderState
+from comptoir.shipping import queries as shipping_queries
 
 _EMPTY_PROMOTIONS = {"applied_promotions": [], "total_deduced_amount": 0}
 TAX_LEGAL_NOTICES = {
@@ -81,6 +82,32 @@ def line_json(line: OrderLine, order: Order) -> dict[str, Any]:
     }
 
 
+_UNSET = object()
+
+
+def attach_trackings(orders: list[Order]) -> None:
+    """One query for a page of orders: each gets its latest tracked shipment (read by order_json)."""
+    latest = shipping_queries.latest_trackings([order.pk for order in orders])
+    for order in orders:
+        order.page_tracking = latest.get(order.pk)  # type: ignore[attr-defined]
+
+
+def _tracking_fields(order: Order) -> dict[str, Any]:
+    shipment = getattr(order, "page_tracking", _UNSET)
+    if shipment is _UNSET:
+        shipment = shipping_queries.latest_trackings([order.pk]).get(order.pk)
+    if shipment is None:
+        return {"shipping_carrier_code": None, "shipping_carrier_standard_code": None, "shipping_company": None,
+                "shipping_tracking": None, "shipping_tracking_url": None}
+    return {
+        "shipping_carrier_code": shipment.carrier_code or None,
+        "shipping_carrier_standard_code": shipment.carrier_standard_code or None,
+        "shipping_company": shipment.carrier_name or None,
+        "shipping_tracking": shipment.tracking_number or None,
+        "shipping_tracking_url": shipment.tracking_url or None,
+    }
+
+
 def order_json(order: Order, lines: list[OrderLine] | None = None) -> dict[str, Any]:
     if lines is None:
         lines = getattr(order, "page_lines", None)  # queries.orders_page prefetches there
@@ -137,11 +164,7 @@ def order_json(order: Order, lines: list[OrderLine] | None = None) -> dict[str, 
         "shipping_type_code": order.shipping_type_code,
         "shipping_type_label": order.shipping_type_label,
         "shipping_type_standard_code": None,
-        "shipping_carrier_code": None,
-        "shipping_carrier_standard_code": None,
-        "shipping_company": None,
-        "shipping_tracking": None,
-        "shipping_tracking_url": None,
+        **_tracking_fields(order),
         "shipping_pudo_id": order.shipping_pudo_id or None,
         "channel": {"code": order.channel_code, "label": order.channel_code} if order.channel_code else None,
         "references": {

@@ -1,0 +1,71 @@
+"""What the shipping app needs from the order lifecycle: lock an order for a shipment, note a partial
+shipment on its lines, and fire SHIP (the only way to SHIPPED) once every accepted unit has left."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from comptoir.core import clock
+from comptoir.orders.errors import OrderConflict, OrderInvalidState
+from comptoir.orders.events import OrderEvent
+from comptoir.orders.models import Order, OrderLine
+from comptoir.orders.services.lifecycle import Who, apply_transition, check, lock_lines, lock_order
+from comptoir.orders.states import DROPPED_LINE_STATES, OrderState, Trigger
+
+SHIPPABLE_STATES = frozenset({OrderState.SHIPPING})
+# Tracking may still be corrected once the order has shipped (Mirakl OR23).
+TRACKING_STATES = frozenset({OrderState.SHIPPING, OrderState.SHIPPED})
+
+
+def lock_for_shipping(*, order_id: str, shop_id: int | None,
+                      states: frozenset[OrderState] = SHIPPABLE_STATES,
+                      ) -> tuple[Order, list[OrderLine]]:
+    """Lock the order then its lines (STYLE §5 lock order); another shop's order is not found."""
+    assert transaction.get_connection().in_atomic_block, "shipments are written inside a transaction"
+    order = lock_order(order_id, shop_id=shop_id)
+    if order.state not in states:
+        raise OrderInvalidState(
+            f"Action impossible : la commande {order.order_id} est à l'état {order.state}"
+            f" (attendu : {', '.join(sorted(states))})."
+        )
+    return order, lock_lines(order)
+
+
+def accepted_quantities(lines: list[OrderLine]) -> dict[str, int]:
+    return {line.line_id: line.quantity for line in lines if line.state not in DROPPED_LINE_STATES}
+
+
+def note_shipment(order: Order, lines: list[OrderLine], *, shipped_line_ids: set[str],
+                  shipped_at: datetime | None) -> None:
+    """A shipment was written: the order's version moves (a racing writer gets a clean conflict), and lines
+    that just left for the first time get their shipped date (so the order can no longer be canceled)."""
+    now = clock.now()
+    previous = order.version
+    updated = Order.objects.filter(pk=order.pk, version=previous).update(version=previous + 1,
+                                                                         last_updated_date=now)
+    if updated != 1:
+        raise OrderConflict()
+    order.version, order.last_updated_date = previous + 1, now
+    if shipped_at is None:
+        return
+    first = [line for line in lines if line.line_id in shipped_line_ids and line.shipped_date is None]
+    for line in first:
+        line.shipped_date = shipped_at
+    if first:
+        OrderLine.objects.filter(pk__in=[line.pk for line in first]).update(shipped_date=shipped_at,
+                                                                           last_updated_date=now)
+
+
+def ship_order(order: Order, lines: list[OrderLine], *, who: Who, shipped_at: datetime,
+               event_data: dict[str, Any] | None = None) -> list[OrderEvent]:
+    """Fire SHIP on an order already locked by `lock_for_shipping`, dated by its last shipment. The SHIP row
+    cancels the shipping deadline and starts the reception timer."""
+    transition = check(order, Trigger.SHIP, who, lines)
+    order.shipped_date = shipped_at
+    for line in lines:
+        if line.state not in DROPPED_LINE_STATES and line.shipped_date is None:
+            line.shipped_date = shipped_at
+    return apply_transition(order, lines, transition, who, event_data=event_data)

@@ -1,0 +1,1 @@
+"""Shipping: carriers with tracking-link templates, and shipments (split parcels) of orders."""

@@ -1,0 +1,77 @@
+"""Carriers (operator-managed, with a tracking-link template) and shipments: parcels of an order's lines."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from comptoir.orders.models import Order, OrderLine
+from comptoir.shipping.rules import CarrierSpec
+from comptoir.shops.models import Shop
+
+
+class Carrier(models.Model):
+    code = models.CharField(max_length=50, unique=True)
+    label = models.CharField(max_length=100)
+    standard_code = models.CharField(max_length=50, blank=True)
+    # https URL with {tracking_number} (and {postcode} when the carrier needs it): shipping.rules checks it.
+    tracking_url = models.CharField(max_length=500)
+    active = models.BooleanField(default=True)
+    created_date = models.DateTimeField()
+    last_updated_date = models.DateTimeField()
+
+    class Meta:
+        ordering = ["label", "code"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def spec(self) -> CarrierSpec:
+        return CarrierSpec(self.code, self.label, self.standard_code, self.tracking_url)
+
+
+class ShipmentStatus(models.TextChoices):
+    SHIPPING = "SHIPPING", "En préparation"
+    SHIPPED = "SHIPPED", "Expédiée"
+
+
+class Shipment(models.Model):
+    shipment_id = models.CharField(max_length=64, unique=True)  # Mirakl's shipment `id` (a UUID)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="+")  # denormalised for listings
+    status = models.CharField(max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.SHIPPING)
+    carrier_code = models.CharField(max_length=50, blank=True)
+    carrier_standard_code = models.CharField(max_length=50, blank=True)
+    carrier_name = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    tracking_url = models.CharField(max_length=1000, blank=True)
+    invoice_reference = models.CharField(max_length=100, blank=True)
+    shipped_date = models.DateTimeField(null=True, blank=True)
+    created_date = models.DateTimeField()
+    last_updated_date = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["shop", "id"], name="shipment_shop_id"),
+            models.Index(fields=["order", "id"], name="shipment_order_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.shipment_id
+
+    @property
+    def has_tracking(self) -> bool:
+        return bool(self.tracking_number or self.tracking_url or self.carrier_name)
+
+
+class ShipmentLine(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+    package_reference = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["shipment_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="shipment_line_positive_quantity"),
+        ]
