@@ -61,6 +61,8 @@ class Command(BaseCommand):
                 self.cfg.set("accesslog", os.environ.get("COMPTOIR_ACCESS_LOG") or None)
                 self.cfg.set("timeout", 60)
                 self.cfg.set("keepalive", 30)
+                # No shared control socket in $HOME: several `comptoir serve` may run side by side.
+                self.cfg.set("control_socket_disable", True)
 
             def load(self) -> Any:
                 return application
