@@ -8,6 +8,8 @@ from django.shortcuts import render
 from comptoir.customer.links import order_id_from_token
 from comptoir.orders import queries
 from comptoir.orders.states import DROPPED_LINE_STATES, OrderState
+from comptoir.shipping import queries as shipping_queries
+from comptoir.shipping.models import ShipmentStatus
 
 CUSTOMER_LABELS = {
     OrderState.STAGING: "Commande reçue, vérification en cours",
@@ -42,6 +44,8 @@ def order_page(request: HttpRequest, token: str) -> HttpResponse:
             "vat": sum(line.tax_cents + line.shipping_tax_cents for line in live),
         },
         "final": state in (OrderState.REFUSED, OrderState.CANCELED),
+        # Parcels that left (a prepared one is not the customer's business yet), each with its tracking.
+        "parcels": [s for s in shipping_queries.shipments_of_order(order.pk) if s.status == ShipmentStatus.SHIPPED],
     })
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"

@@ -17,6 +17,7 @@ EVENT_LABELS: dict[str, str] = {
     "OrderShipped": "Commande expédiée",
     "ShipmentShipped": "Colis expédié (envoi partiel)",
     "ShipmentTrackingUpdated": "Suivi de colis mis à jour",
+    "ShipmentTrackingMissing": "Colis sans suivi (24 h ouvrées)",
     "OrderReceived": "Commande reçue",
     "OrderClosed": "Commande clôturée",
 }

@@ -32,6 +32,7 @@ AUDIENCES: Final[dict[str, tuple[str, ...]]] = {
     "OrderShipped": ("CUSTOMER",),
     "ShipmentShipped": ("CUSTOMER",),  # one parcel of a split order left (the last one sends OrderShipped)
     "ShipmentTrackingUpdated": ("CUSTOMER",),
+    "ShipmentTrackingMissing": ("SELLER",),  # a parcel still has no tracking 24 business hours after shipping
     "OrderReceived": ("SELLER",),
     "OrderClosed": (),
 }

@@ -109,6 +109,13 @@ class TimerKind(StrEnum):
     AUTO_CLOSE = "AUTO_CLOSE"
 
 
+class FlagTimerKind(StrEnum):
+    """Timers that only raise a flag on something of the order (no trigger, no state change): they stay out
+    of the lifecycle table and TIMER_TRIGGERS, and the worker sends them to their domain's handler."""
+
+    TRACKING_MISSING = "TRACKING_MISSING"  # shipping.timers: a parcel shipped 24 business hours ago, no tracking
+
+
 # The trigger each timer fires when it comes due (as actor SYSTEM).
 TIMER_TRIGGERS: Final[dict[TimerKind, Trigger]] = {
     TimerKind.ACCEPTANCE_WARNING: Trigger.WARN_ACCEPTANCE_DEADLINE,

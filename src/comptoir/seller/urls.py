@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from comptoir.seller import accounting, views
+from comptoir.seller import accounting, shipping, views
 
 app_name = "seller"
 
@@ -14,6 +14,10 @@ urlpatterns = [
     path("commandes/export.csv", views.order_export, name="orders_csv"),
     path("commandes/<str:order_id>/", views.order_detail, name="order"),
     path("commandes/<str:order_id>/decision/", views.decide, name="decide"),
+    path("commandes/<str:order_id>/expedition/", shipping.ship, name="ship"),
+    path("commandes/<str:order_id>/expedition/apercu/", shipping.tracking_preview, name="tracking_preview"),
+    path("commandes/<str:order_id>/expedition/<str:shipment_id>/suivi/", shipping.correct_tracking,
+         name="correct_tracking"),
     path("parametres/", views.shop_settings, name="settings"),
     path("parametres/cle-api/", views.rotate_key, name="rotate_key"),
     path("parametres/profil/", views.edit_profile, name="profile"),

@@ -28,6 +28,8 @@ from comptoir.orders.rules import Decision
 from comptoir.orders.services.lifecycle import facts_of
 from comptoir.orders.states import Actor, OrderState, Trigger, allowed_triggers
 from comptoir.seller.forms import AddUserForm, DecisionForm, SellerLoginForm, ShopProfileForm, apply_error
+from comptoir.seller.shipping_forms import shipping_tab
+from comptoir.shipping import queries as shipping_queries
 from comptoir.shops import services as shop_services
 from comptoir.shops.models import ApiKey, Shop, ShopMember
 from comptoir.web import orderlist
@@ -111,6 +113,7 @@ def home(request: HttpRequest) -> HttpResponse:
     indicators = orderlist.shop_indicators(shop.id)
     balances = queries.shop_balances(shop.id)
     return render(request, "seller/home.html", {"shop": shop, "ind": indicators, "balances": balances,
+                                                "untracked": shipping_queries.untracked_flagged_count(shop.id),
                                                 "nav": "home"})
 
 
@@ -191,6 +194,7 @@ def _detail_context(request: HttpRequest, order: Order, form: DecisionForm | Non
         "relay_email": f"{order.relay_token}@{settings.COMPTOIR['RELAY_DOMAIN']}",
         "can_ship": Trigger.SHIP in allowed,
         "auto_refusal": auto_refusal(deadline, clock.now()) if can_decide and deadline else None,
+        "shipping": shipping_tab(order, lines) if tab == "expedition" else None,
     }
 
 

@@ -46,6 +46,9 @@ class Shipment(models.Model):
     tracking_url = models.CharField(max_length=1000, blank=True)
     invoice_reference = models.CharField(max_length=100, blank=True)
     shipped_date = models.DateTimeField(null=True, blank=True)
+    # Shipped without tracking for 24 business hours (DESIGN §3): counts against the seller, stays once set.
+    tracking_missing_flagged = models.BooleanField(default=False)
+    tracking_missing_flagged_date = models.DateTimeField(null=True, blank=True)
     created_date = models.DateTimeField()
     last_updated_date = models.DateTimeField()
 
@@ -62,6 +65,11 @@ class Shipment(models.Model):
     @property
     def has_tracking(self) -> bool:
         return bool(self.tracking_number or self.tracking_url or self.carrier_name)
+
+    @property
+    def tracking_missing(self) -> bool:
+        """Flagged and still without a tracking number: the seller's order page and home warn about it."""
+        return self.tracking_missing_flagged and not self.tracking_number
 
 
 class ShipmentLine(models.Model):

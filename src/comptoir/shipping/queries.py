@@ -154,3 +154,18 @@ def items_to_ship(*, shop_id: int, order_ids: Sequence[str], limit: int, page_to
         if left:
             items.append(ItemToShip(order, sorted(left, key=lambda pair: pair[0].index)))
     return Page(items, page.next_token, page.previous_token)
+
+
+# --- parcels without tracking (DESIGN §3) -------------------------------------------------------------------
+
+
+def untracked_flagged_count(shop_id: int) -> int:
+    """The shop's parcels flagged for missing tracking that still have none (seller home « colis sans suivi »)."""
+    return Shipment.objects.filter(shop_id=shop_id, tracking_missing_flagged=True, tracking_number="").count()
+
+
+def shipped_units(order_pk: int) -> dict[int, int]:
+    """Per order line pk: units already in a shipment (prepared or shipped)."""
+    rows = (ShipmentLine.objects.filter(shipment__order_id=order_pk)
+            .values("order_line_id").annotate(units=Sum("quantity")))
+    return {row["order_line_id"]: row["units"] for row in rows}

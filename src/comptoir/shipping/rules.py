@@ -27,6 +27,8 @@ PLACEHOLDERS: Final = frozenset({TRACKING_NUMBER, POSTCODE})
 # Codes a client may send for "my carrier is not in the list" (the back office's « Autre »).
 OTHER_CARRIER_CODES: Final = frozenset({"", "autre", "other"})
 MAX_SHIPMENTS_PER_CALL: Final = 1000
+# DESIGN §3 « tracking functional »: a parcel shipped without tracking is flagged after 24 business hours.
+TRACKING_GRACE_BUSINESS_HOURS: Final = 24
 _TRACKING_NUMBER_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,99}$")
 
 

@@ -20,6 +20,8 @@ from comptoir.notifications import services as notification_services
 from comptoir.orders.events import OrderEvent
 from comptoir.orders.services import Who
 from comptoir.orders.services import shipments as order_shipments
+from comptoir.orders.services.lifecycle import calendar
+from comptoir.orders.states import FlagTimerKind
 from comptoir.shipping import rules
 from comptoir.shipping.errors import (
     CarrierAlreadyExists,
@@ -29,6 +31,7 @@ from comptoir.shipping.errors import (
     ShipmentNotFound,
 )
 from comptoir.shipping.models import Carrier, Shipment, ShipmentLine, ShipmentStatus
+from comptoir.timers import services as timer_services
 
 T = TypeVar("T")
 
@@ -145,6 +148,32 @@ def preview_link(*, tracking_url: str, tracking_number: str, postcode: str = "")
     return rules.tracking_link(tracking_url, tracking_number=tracking_number, postcode=postcode)
 
 
+# --- tracking check (DESIGN §3: 24 business hours after shipment, flagged if no tracking) -------------------
+
+
+def tracking_due_at(shipped_date: datetime) -> datetime:
+    return calendar().add_business_hours(shipped_date, rules.TRACKING_GRACE_BUSINESS_HOURS)
+
+
+def untracked_shipments(order_pk: int) -> Any:
+    """Shipped parcels of the order without a tracking number and not flagged yet."""
+    return Shipment.objects.filter(order_id=order_pk, status=ShipmentStatus.SHIPPED, tracking_number="",
+                                   tracking_missing_flagged=False, shipped_date__isnull=False)
+
+
+def schedule_tracking_check(order_pk: int) -> None:
+    """One pending TRACKING_MISSING timer per order, due when its first unflagged untracked parcel reaches
+    24 business hours; none when every shipped parcel has tracking (adding it cancels the timer)."""
+    dates = list(untracked_shipments(order_pk).values_list("shipped_date", flat=True))
+    kind = FlagTimerKind.TRACKING_MISSING
+    if not dates:
+        timer_services.cancel(order_pk=order_pk, kinds=[kind])  # type: ignore[list-item]
+        return
+    due = tracking_due_at(min(dates))
+    if timer_services.pending_due_at(order_pk=order_pk, kind=kind) != due:  # type: ignore[arg-type]
+        timer_services.schedule(order_pk=order_pk, kind=kind, due_at=due)  # type: ignore[arg-type]
+
+
 # --- shipments ---------------------------------------------------------------------------------------------
 
 
@@ -219,6 +248,7 @@ def _after_shipping(order: Any, lines: list[Any], shipped_now: list[Shipment], w
     shipped_line_ids = {line_ids[sl.order_line_id] for s in shipped_now for sl in s.lines.all()}
     last = max(s.shipped_date for s in shipped_now if s.shipped_date is not None)
     order_shipments.note_shipment(order, lines, shipped_line_ids=shipped_line_ids, shipped_at=last)
+    schedule_tracking_check(order.pk)
     _, shipped = _quantities(order.pk)
     if rules.fully_shipped(order_shipments.accepted_quantities(lines), shipped):
         trackings = [_tracking_payload(s) for s in Shipment.objects.filter(order_id=order.pk).order_by("id")
@@ -299,6 +329,7 @@ def update_tracking(*, shop_id: int, shipment_id: str, tracking: TrackingRequest
         shipment.last_updated_date = clock.now()
         shipment.save()
         order_shipments.note_shipment(order, lines, shipped_line_ids=set(), shipped_at=None)
+        schedule_tracking_check(order.pk)
         if shipment.status == ShipmentStatus.SHIPPED:
             notification_services.record_events([_event("ShipmentTrackingUpdated", order,
                                                         _tracking_payload(shipment))])
@@ -348,6 +379,7 @@ def set_order_tracking(*, shop_id: int, order_id: str, tracking: TrackingRequest
         target.last_updated_date = now
         target.save()
         order_shipments.note_shipment(order, lines, shipped_line_ids=set(), shipped_at=None)
+        schedule_tracking_check(order.pk)
         if target.status == ShipmentStatus.SHIPPED:
             notification_services.record_events([_event("ShipmentTrackingUpdated", order,
                                                         _tracking_payload(target))])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from comptoir.orders.models import Order
-from comptoir.orders.states import TimerKind
+from comptoir.orders.states import FlagTimerKind, TimerKind
 
 
 class TimerState(models.TextChoices):
@@ -15,7 +15,7 @@ class TimerState(models.TextChoices):
 
 
 class Timer(models.Model):
-    kind = models.CharField(max_length=32, choices=[(k.value, k.value) for k in TimerKind])
+    kind = models.CharField(max_length=32, choices=[(k.value, k.value) for k in (*TimerKind, *FlagTimerKind)])
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="timers")
     due_at = models.DateTimeField()
     state = models.CharField(max_length=16, choices=TimerState.choices, default=TimerState.PENDING)

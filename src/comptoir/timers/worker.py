@@ -20,7 +20,8 @@ from django.db.models import F, Q
 from comptoir.core import clock
 from comptoir.notifications import services as notification_services
 from comptoir.orders import timers as order_timers
-from comptoir.orders.states import TimerKind
+from comptoir.orders.states import FlagTimerKind, TimerKind
+from comptoir.shipping import timers as shipping_timers
 from comptoir.timers.models import Timer, TimerState
 
 log = logging.getLogger("comptoir.worker")
@@ -61,8 +62,16 @@ def _finisher(timer_pk: int, worker_id: str) -> Callable[[], bool]:
     return still_pending
 
 
+# Timers that flag without changing the order's state, each handled by its own domain.
+FLAG_HANDLERS: dict[str, Callable[[int, Callable[[], bool]], bool]] = {
+    FlagTimerKind.TRACKING_MISSING: shipping_timers.handle_tracking_missing,
+}
+
+
 def run_timer(timer_pk: int, kind: str, order_pk: int, worker_id: str) -> bool:
     try:
+        if kind in FLAG_HANDLERS:
+            return FLAG_HANDLERS[kind](order_pk, _finisher(timer_pk, worker_id))
         return order_timers.handle(TimerKind(kind), order_pk, _finisher(timer_pk, worker_id))
     except Exception as exc:  # a handler bug or an unreachable provider must not stop the worker
         log.exception("timer %s (%s, order %s) failed", timer_pk, kind, order_pk)
