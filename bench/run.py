@@ -26,7 +26,7 @@ from bench.common import PG_URL, PYTHON, RESULTS, comptoir_env, log, sqlite_path
 
 TARGETS = {"or11_p50_ms": 12.0, "or11_p99_ms": 30.0, "or21_accepts_per_s": 500.0,
            "seller_list_first_page_ms": sellerlist.TARGET_MS, "sweep_orders_per_s": 1000.0}
-PARTS = ("or11", "or21", "list", "sweeps")
+PARTS = ("or11", "or21", "list", "sweeps", "imports")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -49,13 +49,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--only", default=",".join(PARTS),
                     help="comma-separated parts to run, of: or11 (API order list latency), or21 (API accepts/s and "
                          "its ceiling), list (seller back-office order list page), sweeps (worker auto-refusal and "
-                         "reception orders/s, and their ceiling); default: all")
+                         "reception orders/s, and their ceiling), imports (10,000-row shipment import on a fresh SQLite "
+                         "database, bench/imports.py); default: all")
     ap.add_argument("--list-requests", type=int, default=120, help="timed GETs of each seller list page per run")
     ap.add_argument("--list-sellers", type=int, default=3, help="seller users (one shop each) logged in for 'list'")
     ap.add_argument("--sweep-orders", type=int, default=2000, help="orders past their deadline per sweep run")
     ap.add_argument("--sweep-repeat", type=int, default=1,
                     help="sweep runs per kind (each writes and sweeps --sweep-orders orders; 45-100 s at 2,000 on this "
                          "machine)")
+    ap.add_argument("--import-rows", type=int, default=10_000, help="rows of the 'imports' part's CSV file")
     ap.add_argument("--load-only", action="store_true")
     ap.add_argument("--skip-or11", action="store_true", help="(for quick A/B runs of OR21)")
     ap.add_argument("--skip-ceiling", action="store_true", help="(for quick A/B runs of OR21)")
@@ -231,6 +233,19 @@ def print_statements(results: dict) -> None:
                 print(f"\n  sweep capture failed on {db['database']}: {cap.get('error')}")
 
 
+def bench_imports(rows: int) -> dict:
+    """Issue 5: a {rows}-row shipment import, previewed then applied, in a subprocess on its own SQLite file."""
+    log(f"imports: {rows:,}-row shipment import on a fresh SQLite database (bench/imports.py)")
+    proc = subprocess.run([PYTHON, str(ROOT / "bench" / "imports.py"), "--rows", str(rows)], cwd=ROOT,
+                          env={**os.environ, "COMPTOIR_HOME": str(ROOT)}, capture_output=True, text=True)
+    if proc.stderr.strip():
+        log(f"imports: {proc.stderr.strip().splitlines()[-1]}")
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {"error": proc.stderr[-1500:]}
+
+
 def print_summary(results: dict) -> None:
     a = results["args"]
     parts = a["parts"]
@@ -271,6 +286,13 @@ def print_summary(results: dict) -> None:
                       f"{'OK' if r['verified'] else 'FAILED':>8}   {v['orders_per_s']:>11.0f} "
                       f"{v['ceiling_orders_per_s']:>8.0f} {'OK' if v['verified'] else 'FAILED':>8}   "
                       f"({sw['orders']:,} orders each, start-up {sw['startup_s']:.2f} s subtracted)")
+    imp = results.get("imports")
+    if imp and "total_s" in imp:
+        print(f"\n{'import':<11}  {imp['rows']:,} rows / {imp['parcels']:,} parcels on SQLite: preview {imp['preview_s']:.2f} s, "
+              f"apply {imp['apply_s']:.2f} s, total {imp['total_s']:.2f} s ({imp['rows_per_s']:.0f} rows/s; target "
+              f"< {imp['target_s']:.0f} s: {'OK' if imp['total_s'] < imp['target_s'] else 'MISSED'})")
+    elif imp:
+        print(f"\nimport bench failed: {imp.get('error')}")
     print()
     for db in results["databases"]:
         if "or11" not in db:
@@ -316,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     out_path = RESULTS / f"{stamp}.json"
     status = 0
     names = [n for n, skip in (("sqlite", args.skip_sqlite), ("postgresql", args.skip_postgres)) if not skip]
+    if args.parts == ["imports"]:
+        names = []  # the import bench uses its own small database: no need to load the big one
     log(f"bench: {args.orders:,} orders, {args.shops:,} shops, databases: {', '.join(names)}")
     t0 = time.perf_counter()
     for name in names:
@@ -325,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             results["databases"].append({"database": name, "error": repr(exc)})
             status = 1
+        out_path.write_text(json.dumps(results, indent=2, default=str))
+    if "imports" in args.parts and not args.load_only:
+        results["imports"] = bench_imports(args.import_rows)
         out_path.write_text(json.dumps(results, indent=2, default=str))
     results["seconds"] = round(time.perf_counter() - t0, 1)
     out_path.write_text(json.dumps(results, indent=2, default=str))

@@ -7,7 +7,7 @@ from ninja import NinjaAPI
 from comptoir import __version__
 from comptoir.api import errors
 from comptoir.api.auth import OperatorKey, ShopKey
-from comptoir.api.mirakl import account, accounting, orders, shipping
+from comptoir.api.mirakl import account, accounting, orders, shipment_imports, shipping
 from comptoir.api.operator import carriers as operator_carriers
 from comptoir.api.operator import orders as operator_orders
 from comptoir.api.operator import outbox as operator_outbox
@@ -31,6 +31,7 @@ api.add_router("/", orders.router, auth=ShopKey())
 api.add_router("/", account.router, auth=ShopKey())
 api.add_router("/", accounting.router, auth=ShopKey())
 api.add_router("/", shipping.router, auth=ShopKey())
+api.add_router("/", shipment_imports.router, auth=ShopKey())
 api.add_router("/operator", operator_orders.router, auth=OperatorKey())
 api.add_router("/operator", operator_payouts.router, auth=OperatorKey())
 api.add_router("/operator", operator_outbox.router, auth=OperatorKey())

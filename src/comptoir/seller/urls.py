@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from comptoir.seller import accounting, shipping, views
+from comptoir.seller import accounting, imports, shipping, views
 
 app_name = "seller"
 
@@ -26,4 +26,9 @@ urlpatterns = [
     path("boutique/", views.switch_shop, name="switch_shop"),
     path("comptabilite/", accounting.accounting, name="accounting"),
     path("comptabilite/export.csv", accounting.accounting_export, name="accounting_csv"),
+    path("expeditions/import/", imports.upload, name="imports"),
+    path("expeditions/import/<int:job_id>/", imports.detail, name="import_detail"),
+    path("expeditions/import/<int:job_id>/appliquer/", imports.apply, name="import_apply"),
+    path("expeditions/import/<int:job_id>/progression/", imports.progress, name="import_progress"),
+    path("expeditions/import/<int:job_id>/erreurs.csv", imports.errors_csv, name="import_errors"),
 ]

@@ -83,3 +83,33 @@ class ShipmentLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="shipment_line_positive_quantity"),
         ]
+
+
+class ShipmentImportStatus(models.TextChoices):
+    PREVIEW = "PREVIEW", "Aperçu"
+    APPLYING = "APPLYING", "En cours"
+    DONE = "DONE", "Terminé"
+
+
+class ShipmentImport(models.Model):
+    """A bulk shipment file (issue 5): its rows as parsed and checked (JSON), the parcels they group into, and
+    how far applying them has gone (`cursor`, in parcels). Written by shipping.imports only."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=10, default="web")  # web | api
+    filename = models.CharField(max_length=255, blank=True)
+    created_by = models.CharField(max_length=150, blank=True)
+    status = models.CharField(max_length=10, choices=ShipmentImportStatus.choices,
+                              default=ShipmentImportStatus.PREVIEW)
+    rows = models.JSONField(default=list)
+    parcels = models.JSONField(default=list)  # lists of row indexes (into `rows`), in file order
+    cursor = models.PositiveIntegerField(default=0)
+    created_date = models.DateTimeField()
+    last_updated_date = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["shop", "id"], name="shipment_import_shop_id")]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.filename})"
