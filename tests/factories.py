@@ -139,11 +139,6 @@ __all__ = ["ShopFactory", "OfferFactory", "make_order", "shop_key", "operator_ke
 
 def ensure_carriers() -> None:
     """The carriers migration 0002 seeds, back after a transactional test flushed the tables."""
-    from comptoir.shipping.carriers import FRENCH_CARRIERS
-    from comptoir.shipping.models import Carrier
+    from comptoir.shipping.services import ensure_default_carriers
 
-    now = clock.now()
-    for spec in FRENCH_CARRIERS:
-        Carrier.objects.get_or_create(code=spec.code, defaults={
-            "label": spec.label, "standard_code": spec.standard_code, "tracking_url": spec.tracking_url,
-            "created_date": now, "last_updated_date": now})
+    ensure_default_carriers()

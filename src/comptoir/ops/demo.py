@@ -25,6 +25,7 @@ from comptoir.orders import services
 from comptoir.orders.models import Order
 from comptoir.orders.rules import Decision
 from comptoir.orders.states import STATE_LABELS, Actor, OrderState, TimerKind, Trigger
+from comptoir.shipping.services import ensure_default_carriers
 from comptoir.shops.models import Shop, ShopMember
 from comptoir.shops.services import issue_api_key
 from comptoir.timers.models import Timer, TimerState
@@ -339,7 +340,7 @@ def _drive(order: Order, cart: Cart, travel: Callable[[datetime], None]) -> None
         elif step == "debit":
             _run_timer(order, TimerKind.DEBIT, at, travel)
         elif step == "ship":
-            services.ship_whole_order(order_id=oid, who=seller, shop_id=order.shop_id)
+            _ship_with_tracking(order, seller)
         elif step == "receive":
             name = f"{customer.firstname} {customer.lastname}"
             services.confirm_reception(order_id=oid, who=services.Who(Actor.CUSTOMER, name))
@@ -378,6 +379,7 @@ def load_demo() -> str:
         with transaction.atomic(), _time_machine(start) as travel:
             travel(start - timedelta(days=90))
             offers = _create_accounts(start - timedelta(days=90))
+            ensure_default_carriers()  # seeded by migration; back if the database was flushed
             for number, cart in enumerate(carts, start=1001):
                 travel(cart.created or start)
                 for order in _import(number, cart, offers):
@@ -406,3 +408,23 @@ def _summary(cart_count: int) -> str:
               for shop_id, name, *_ in SHOPS]
     lines += ["", "Les commandes « Débit en cours » passent en expédition dès que le worker tourne."]
     return "\n".join(lines) + "\n"
+
+
+DEMO_CARRIERS = {2001: "colissimo", 2002: "chronopost", 2003: "mondial-relay"}
+
+
+def _ship_with_tracking(order: Order, seller: services.Who) -> None:
+    """One parcel with a real-looking tracking number (derived from the order id: deterministic)."""
+    import hashlib
+
+    from comptoir.orders.states import DROPPED_LINE_STATES
+    from comptoir.shipping import services as shipping
+
+    digits = str(int(hashlib.sha256(order.order_id.encode()).hexdigest(), 16))[:11]
+    lines = [line for line in order.lines.order_by("index") if line.state not in DROPPED_LINE_STATES]
+    shipping.create_shipment(shop_id=order.shop_id, who=seller, request=shipping.ShipmentRequest(
+        order_id=order.order_id,
+        lines=[shipping.LineRequest(quantity=line.quantity, order_line_id=line.line_id) for line in lines],
+        tracking=shipping.TrackingRequest(carrier_code=DEMO_CARRIERS.get(order.shop_id, "colissimo"),
+                                          tracking_number=f"6A{digits}"),
+    ))

@@ -425,3 +425,18 @@ def ship_remaining(*, shop_id: int, order_id: str, who: Who) -> Shipment:
             shipment.save()
         _after_shipping(order, lines, pending, who)
     return pending[-1]
+
+
+def ensure_default_carriers() -> int:
+    """Create the seeded French carriers that are missing (the migration seeds them; a flushed database or
+    a demo load calls this). Existing carriers, edited or disabled by the operator, are left alone."""
+    from comptoir.shipping.carriers import FRENCH_CARRIERS
+
+    now = clock.now()
+    created = 0
+    for spec in FRENCH_CARRIERS:
+        _, made = Carrier.objects.get_or_create(code=spec.code, defaults={
+            "label": spec.label, "standard_code": spec.standard_code, "tracking_url": spec.tracking_url,
+            "created_date": now, "last_updated_date": now})
+        created += made
+    return created
