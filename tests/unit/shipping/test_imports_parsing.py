@@ -60,13 +60,13 @@ def test_file_level_errors(data: bytes, message: str) -> None:
 
 
 def test_size_limit_is_checked_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(imports, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(imports.reading, "MAX_FILE_BYTES", 10)
     with pytest.raises(ImportFileError, match="trop volumineux"):
         imports.read_table(HEADER.encode())
 
 
 def test_too_many_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(imports, "MAX_ROWS", 2)
+    monkeypatch.setattr(imports.reading, "MAX_ROWS", 2)
     data = (HEADER + "C;L;1;x;y;;\r\n" * 3).encode()
     with pytest.raises(ImportFileError, match="Trop de lignes"):
         imports.read_table(data)
