@@ -102,14 +102,6 @@ def orders_page(
     return orders, total
 
 
-def order_for_shop(order_id: str, shop_id: int) -> Order | None:
-    return (
-        Order.objects.filter(order_id=order_id, shop_id=shop_id)
-        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("index")))
-        .first()
-    )
-
-
 def order_detail(order_id: str) -> Order | None:
     return (
         Order.objects.filter(order_id=order_id)
