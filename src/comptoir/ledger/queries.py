@@ -99,3 +99,24 @@ def payable_by_shop() -> dict[int, int]:
         .values_list("shop_id", "total")
     )
     return {shop_id: int(total) for shop_id, total in rows if total and total > 0}
+
+
+STATEMENT_FILENAME = "versement-{payout_id}.csv"
+
+
+def payout_statement_csv(payout_id: int, entries: list[LedgerEntry]) -> str:
+    """A payout's statement as the operator downloads it (API and back office alike): one row per shop,
+    semicolons, decimal comma, UTF-8 with BOM so spreadsheets open it in French."""
+    import csv
+    import io
+    from datetime import UTC
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(["versement", "date", "boutique", "nom", "montant_verse", "devise"])
+    for entry in entries:
+        units, rest = divmod(abs(entry.amount_cents), 100)
+        sign = "-" if entry.amount_cents < 0 else ""
+        writer.writerow([payout_id, entry.created_date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         entry.shop_id, entry.shop.name, f"{sign}{units},{rest:02d}", entry.currency_iso_code])
+    return "\ufeff" + buffer.getvalue()

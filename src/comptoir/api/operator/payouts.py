@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
@@ -37,12 +34,7 @@ def statement(request: HttpRequest, payout_id: int) -> HttpResponse:
     entries = list(ledger_queries.payout_statement(payout_id))
     if not entries and not ledger_queries.payouts_exists(payout_id):
         raise NotFound("Versement introuvable.", code="PAYOUT_NOT_FOUND")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(["versement", "date", "boutique", "nom", "montant_verse", "devise"])
-    for entry in entries:
-        writer.writerow([payout_id, iso(entry.created_date), entry.shop_id, entry.shop.name,
-                         f"{entry.amount_cents / 100:.2f}".replace(".", ","), entry.currency_iso_code])
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="versement-{payout_id}.csv"'
+    text = ledger_queries.payout_statement_csv(payout_id, entries)
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{ledger_queries.STATEMENT_FILENAME.format(payout_id=payout_id)}"'
     return response

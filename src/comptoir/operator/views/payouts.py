@@ -3,10 +3,6 @@ page and as CSV (the operator API's columns). Writes through ledger.services.run
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import UTC, datetime
-
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -72,26 +68,11 @@ def payout_detail(request: HttpRequest, payout_id: int) -> HttpResponse:
     })
 
 
-def _iso(value: datetime) -> str:
-    return f"{value.astimezone(UTC).isoformat(timespec='seconds')[:19]}Z"
-
-
-def _amount(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    units, rest = divmod(abs(cents), 100)
-    return f"{sign}{units},{rest:02d}"
-
-
 @operator_view
 def payout_csv(request: HttpRequest, payout_id: int) -> HttpResponse:
-    """Same columns and format as the operator API's statement.csv (semicolons, decimal comma, UTF-8 BOM)."""
+    """The statement CSV, made by the ledger (the operator API serves the same file)."""
     payout, entries = _statement(payout_id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(["versement", "date", "boutique", "nom", "montant_verse", "devise"])
-    for entry in entries:
-        writer.writerow([payout.id, _iso(entry.created_date), entry.shop_id, entry.shop.name,
-                         _amount(entry.amount_cents), entry.currency_iso_code])
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="versement-{payout.id}.csv"'
+    text = ledger_queries.payout_statement_csv(payout.id, entries)
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{ledger_queries.STATEMENT_FILENAME.format(payout_id=payout.id)}"'
     return response
