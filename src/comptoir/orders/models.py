@@ -118,6 +118,9 @@ class OrderLine(models.Model):
     category_code = models.CharField(max_length=50, blank=True)
     category_label = models.CharField(max_length=100, blank=True)
     quantity = models.PositiveIntegerField()
+    # Units that will not ship: canceled (OR30) or refunded with excluded_from_shipment (OR28). The line's
+    # refunds and cancelations themselves are rows of the refunds app.
+    canceled_quantity = models.PositiveIntegerField(default=0)
 
     # Amounts include tax (order_tax_mode TAX_INCLUDED); the tax part is computed once per line at import.
     unit_price_cents = models.BigIntegerField()

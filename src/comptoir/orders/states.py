@@ -52,6 +52,9 @@ INITIAL_STATE: Final = OrderState.STAGING
 FINAL_STATES: Final = frozenset({OrderState.CLOSED, OrderState.REFUSED, OrderState.CANCELED})
 # A line in one of these states no longer takes part in the order's progress.
 DROPPED_LINE_STATES: Final = frozenset({OrderState.REFUSED, OrderState.CANCELED})
+# A line fully refunded is settled: it keeps its state while the order moves on (it counts as live for money,
+# not for progress), and order-level transitions leave it alone.
+SETTLED_LINE_STATES: Final = frozenset({OrderState.REFUNDED})
 # How far along the workflow a state is; an order waits for its least advanced live line.
 PROGRESS: Final[tuple[OrderState, ...]] = (
     OrderState.STAGING,
@@ -93,7 +96,9 @@ class Trigger(StrEnum):
     FAIL_DEBIT = "FAIL_DEBIT"
     MARK_SHIPPING_LATE = "MARK_SHIPPING_LATE"
     SHIP = "SHIP"
-    CANCEL = "CANCEL"
+    CANCEL = "CANCEL"  # every line canceled: the order is canceled
+    CANCEL_LINES = "CANCEL_LINES"  # some lines or units canceled, the order goes on
+    REFUND = "REFUND"  # a refund: fully refunded lines become REFUNDED, the order stays where it is
     RECEIVE = "RECEIVE"
     CLOSE = "CLOSE"
 
@@ -225,6 +230,8 @@ _ACCEPTANCE_TIMERS = (Cancel(K.AUTO_REFUSE), Cancel(K.ACCEPTANCE_WARNING), Cance
 _DEBIT_TIMERS = (Cancel(K.DEBIT), Cancel(K.DEBIT_GIVE_UP))
 _AWAITING_PAYMENT = frozenset({S.STAGING, S.WAITING_ACCEPTANCE})
 _DEBITING = frozenset({S.WAITING_DEBIT, S.WAITING_DEBIT_PAYMENT})
+# Refunds need captured money: from the debit on, including after closing (returns within the legal delay).
+_REFUNDABLE = frozenset({S.SHIPPING, S.SHIPPED, S.TO_COLLECT, S.RECEIVED, S.CLOSED})
 
 
 def _row(
@@ -282,6 +289,9 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
          Cancel(K.SHIPPING_DEADLINE), Emit("OrderCanceled"), guard=_nothing_shipped),
     _row(T.CANCEL, {S.WAITING_ACCEPTANCE}, S.CANCELED, {A.OPERATOR},
          *_ACCEPTANCE_TIMERS, ReleasePayment(), Emit("OrderCanceled")),
+    _row(T.CANCEL_LINES, {S.SHIPPING}, None, {A.SELLER, A.OPERATOR}, Emit("LinesCanceled")),
+    # --- refunds (the refunds app writes the money; the table says when and who) ---
+    _row(T.REFUND, _REFUNDABLE, None, {A.SELLER, A.OPERATOR}, Emit("OrderRefunded")),
     # --- reception and closing ---
     _row(T.RECEIVE, {S.SHIPPED}, S.RECEIVED, {A.CUSTOMER, A.OPERATOR, A.SYSTEM},
          Cancel(K.AUTO_RECEIVE), Schedule(K.AUTO_CLOSE, U.CALENDAR_DAYS, "CLOSING_DAYS"), PostLedger("RECEPTION"),
@@ -329,8 +339,9 @@ def allowed_triggers(facts: OrderFacts, actor: Actor) -> frozenset[Trigger]:
     return frozenset(allowed)
 
 
-def derive_order_state(line_states: Iterable[OrderState]) -> OrderState:
-    """An order's state from its lines: it waits for its least advanced live line."""
+def derive_order_state(line_states: Iterable[OrderState], fallback: OrderState = OrderState.SHIPPED) -> OrderState:
+    """An order's state from its lines: it waits for its least advanced live line. When every live line is
+    settled (refunded) or in an incident, the order keeps `fallback`: the state the table moves it to."""
     states = list(line_states)
     if not states:
         raise ValueError("an order has at least one line")
@@ -338,8 +349,8 @@ def derive_order_state(line_states: Iterable[OrderState]) -> OrderState:
     if not live:
         return OrderState.REFUSED if all(s == OrderState.REFUSED for s in states) else OrderState.CANCELED
     progress = [state for state in live if state in PROGRESS]
-    if not progress:  # incident/refund states only: the order keeps the furthest workflow state seen
-        return OrderState.SHIPPED
+    if not progress:  # incident/refund states only: the order keeps the state it has reached
+        return fallback
     return min(progress, key=PROGRESS.index)
 
 

@@ -59,6 +59,13 @@ EXPECTED: dict[tuple[OrderState, Trigger, Actor], OrderState] = {
     (S.SHIPPING, T.SHIP, A.SELLER): S.SHIPPED,
     (S.SHIPPING, T.CANCEL, A.SELLER): S.CANCELED,
     (S.SHIPPING, T.CANCEL, A.OPERATOR): S.CANCELED,
+    # cancelation of lines or units before they ship (OR30): the order stays in SHIPPING
+    (S.SHIPPING, T.CANCEL_LINES, A.SELLER): S.SHIPPING,
+    (S.SHIPPING, T.CANCEL_LINES, A.OPERATOR): S.SHIPPING,
+    # refunds (OR28): once the money is captured, by the seller or the operator; the order stays put
+    **{(state, T.REFUND, actor): state
+       for state in (S.SHIPPING, S.SHIPPED, S.TO_COLLECT, S.RECEIVED, S.CLOSED)
+       for actor in (A.SELLER, A.OPERATOR)},
     # reception (15 days, or the customer confirms) and closing
     (S.SHIPPED, T.RECEIVE, A.CUSTOMER): S.RECEIVED,
     (S.SHIPPED, T.RECEIVE, A.OPERATOR): S.RECEIVED,
@@ -155,6 +162,10 @@ def test_the_seller_can_do_nothing_while_the_order_is_checked_for_fraud() -> Non
 def test_nobody_leaves_closed_refused_or_canceled() -> None:
     assert FINAL_STATES == {S.CLOSED, S.REFUSED, S.CANCELED}
     for state, trigger, actor in itertools.product(FINAL_STATES, Trigger, Actor):
+        if (state, trigger) == (S.CLOSED, T.REFUND) and actor in (A.SELLER, A.OPERATOR):
+            # a return after closing is still refunded: the order stays closed, only its lines change
+            assert fire(OrderFacts(state=state), trigger, actor).target_from(state) == S.CLOSED
+            continue
         with pytest.raises(TransitionNotAllowed):
             fire(OrderFacts(state=state), trigger, actor)
 

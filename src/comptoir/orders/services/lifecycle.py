@@ -22,6 +22,7 @@ from comptoir.orders.events import OrderEvent
 from comptoir.orders.models import Order, OrderHistory, OrderLine
 from comptoir.orders.states import (
     DROPPED_LINE_STATES,
+    SETTLED_LINE_STATES,
     Actor,
     Cancel,
     DeactivateOffers,
@@ -63,6 +64,8 @@ class Who:
 
 
 SYSTEM = Who(Actor.SYSTEM, "Comptoir")
+# Line states that carry the reason of the move (a refusal, a cancelation, a refund).
+_REASONED = DROPPED_LINE_STATES | SETTLED_LINE_STATES
 
 
 def lock_order(order_id: str, *, shop_id: int | None = None) -> Order:
@@ -154,24 +157,31 @@ def apply_transition(
     target = transition.target_from(source)
     history: list[OrderHistory] = []
     changed_lines: list[OrderLine] = []
-    if transition.target is not None:
-        for line in lines:
-            if line.state in DROPPED_LINE_STATES:
+    for line in lines:
+        if line.state in DROPPED_LINE_STATES:
+            continue
+        if transition.target is None:  # the order stays put; only the named lines move (refunds, cancels)
+            if line_targets is None or line.line_id not in line_targets:
+                continue
+            new_state = line_targets[line.line_id]
+        else:
+            if line.state in SETTLED_LINE_STATES:
                 continue
             new_state = (line_targets or {}).get(line.line_id, target)
-            if new_state != line.state:
-                history.append(OrderHistory(
-                    order=order, line_id=line.line_id, created_date=now, actor=who.actor, actor_name=who.name,
-                    trigger=transition.trigger, from_state=line.state, to_state=new_state,
-                    reason_code=reason_code if new_state in DROPPED_LINE_STATES else "",
-                    reason_label=reason_label if new_state in DROPPED_LINE_STATES else "",
-                ))
-                line.state = new_state
-                line.last_updated_date = now
-                if new_state in DROPPED_LINE_STATES:
-                    line.state_reason_code, line.state_reason_label = reason_code, reason_label
-                changed_lines.append(line)
-        derived = derive_order_state([OrderState(line.state) for line in lines])
+        if new_state != line.state:
+            history.append(OrderHistory(
+                order=order, line_id=line.line_id, created_date=now, actor=who.actor, actor_name=who.name,
+                trigger=transition.trigger, from_state=line.state, to_state=new_state,
+                reason_code=reason_code if new_state in _REASONED else "",
+                reason_label=reason_label if new_state in _REASONED else "",
+            ))
+            line.state = new_state
+            line.last_updated_date = now
+            if new_state in _REASONED:
+                line.state_reason_code, line.state_reason_label = reason_code, reason_label
+            changed_lines.append(line)
+    if transition.target is not None:
+        derived = derive_order_state([OrderState(line.state) for line in lines], fallback=target)
         if derived != target:
             raise AssertionError(f"lines say {derived}, the table says {target} ({transition.trigger})")
     # The order row carries the reason when the order itself is dropped or stays put (a note).

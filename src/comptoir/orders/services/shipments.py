@@ -35,7 +35,9 @@ def lock_for_shipping(*, order_id: str, shop_id: int | None,
 
 
 def accepted_quantities(lines: list[OrderLine]) -> dict[str, int]:
-    return {line.line_id: line.quantity for line in lines if line.state not in DROPPED_LINE_STATES}
+    """Per live line: the units to ship, that is accepted minus canceled."""
+    return {line.line_id: line.quantity - line.canceled_quantity
+            for line in lines if line.state not in DROPPED_LINE_STATES}
 
 
 def note_shipment(order: Order, lines: list[OrderLine], *, shipped_line_ids: set[str],
