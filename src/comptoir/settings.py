@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "comptoir.notifications",
     "comptoir.ledger",
     "comptoir.shipping",
+    "comptoir.refunds",
     "comptoir.api",
     "comptoir.ops",
     "django_htmx",

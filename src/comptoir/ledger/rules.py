@@ -28,6 +28,10 @@ class TransactionType(StrEnum):
     ORDER_SHIPPING_AMOUNT = "ORDER_SHIPPING_AMOUNT"
     COMMISSION_FEE = "COMMISSION_FEE"
     COMMISSION_VAT = "COMMISSION_VAT"
+    REFUND_ORDER_AMOUNT = "REFUND_ORDER_AMOUNT"
+    REFUND_ORDER_SHIPPING_AMOUNT = "REFUND_ORDER_SHIPPING_AMOUNT"
+    REFUND_COMMISSION_FEE = "REFUND_COMMISSION_FEE"
+    REFUND_COMMISSION_VAT = "REFUND_COMMISSION_VAT"
     PAYMENT = "PAYMENT"
 
 
@@ -76,6 +80,35 @@ def reception_postings(pending_by_type: dict[tuple[TransactionType, str], int], 
         legs.append(Leg(Account.OPERATOR_COMMISSION_PENDING, -commission_pending, TransactionType.COMMISSION_FEE))
         legs.append(Leg(Account.OPERATOR_COMMISSION, commission_pending, TransactionType.COMMISSION_FEE))
     return legs
+
+
+@dataclass(frozen=True, slots=True)
+class RefundMoney:
+    line_id: str
+    amount_cents: int  # product, incl. tax
+    shipping_cents: int
+    commission_fee_cents: int  # commission given back to the shop
+    commission_vat_cents: int
+
+
+def refund_postings(refunds: Iterable[RefundMoney], *, from_payable: bool) -> list[Leg]:
+    """Money back to the customer, out of the shop's pending balance (before reception) or payable balance
+    (after), with the commission given back pro rata from the operator's matching account."""
+    shop = Account.SHOP_PAYABLE if from_payable else Account.SHOP_PENDING
+    operator = Account.OPERATOR_COMMISSION if from_payable else Account.OPERATOR_COMMISSION_PENDING
+    legs: list[Leg] = []
+    for r in refunds:
+        commission = r.commission_fee_cents + r.commission_vat_cents
+        legs += [
+            Leg(Account.CUSTOMER_FUNDS, r.amount_cents, TransactionType.REFUND_ORDER_AMOUNT, r.line_id),
+            Leg(Account.CUSTOMER_FUNDS, r.shipping_cents, TransactionType.REFUND_ORDER_SHIPPING_AMOUNT, r.line_id),
+            Leg(shop, -r.amount_cents, TransactionType.REFUND_ORDER_AMOUNT, r.line_id),
+            Leg(shop, -r.shipping_cents, TransactionType.REFUND_ORDER_SHIPPING_AMOUNT, r.line_id),
+            Leg(shop, r.commission_fee_cents, TransactionType.REFUND_COMMISSION_FEE, r.line_id),
+            Leg(shop, r.commission_vat_cents, TransactionType.REFUND_COMMISSION_VAT, r.line_id),
+            Leg(operator, -commission, TransactionType.REFUND_COMMISSION_FEE, r.line_id),
+        ]
+    return [leg for leg in legs if leg.amount_cents]
 
 
 def payout_postings(payable_cents: int) -> list[Leg]:

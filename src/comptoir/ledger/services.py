@@ -14,11 +14,13 @@ from comptoir.ledger.rules import (
     Account,
     Leg,
     LineMoney,
+    RefundMoney,
     TransactionType,
     debit_postings,
     is_balanced,
     payout_postings,
     reception_postings,
+    refund_postings,
 )
 from comptoir.shops.models import Shop
 
@@ -72,3 +74,15 @@ def run_payout(*, by: str) -> Payout:
         payout.total_cents, payout.shops_count = total, count
         payout.save(update_fields=["total_cents", "shops_count"])
     return payout
+
+
+def post_refunds(*, shop_id: int, order_id: str, refunds: list[RefundMoney], from_payable: bool) -> None:
+    """Refunds and cancelations of one order, in the caller's transaction (the caller checked the balance)."""
+    _post(shop_id=shop_id, order_id=order_id, legs=refund_postings(refunds, from_payable=from_payable))
+
+
+def lock_shop_balances(shop_id: int) -> dict[str, int]:
+    """Lock the shop's row (STYLE §5: shop first) and read its balances: two refunds racing for one balance,
+    or a refund racing a payout, are serialized here."""
+    Shop.objects.select_for_update().filter(pk=shop_id).values_list("pk", flat=True).first()
+    return balances(shop_id)

@@ -33,6 +33,8 @@ AUDIENCES: Final[dict[str, tuple[str, ...]]] = {
     "ShipmentShipped": ("CUSTOMER",),  # one parcel of a split order left (the last one sends OrderShipped)
     "ShipmentTrackingUpdated": ("CUSTOMER",),
     "ShipmentTrackingMissing": ("SELLER",),  # a parcel still has no tracking 24 business hours after shipping
+    "LinesCanceled": ("CUSTOMER",),  # some lines or units canceled before shipping, the customer paid back
+    "OrderRefunded": ("CUSTOMER",),  # the seller (or the operator) refunds lines: the operator tells the customer
     "OrderReceived": ("SELLER",),
     "OrderClosed": (),
 }

@@ -119,6 +119,7 @@ class FlagTimerKind(StrEnum):
     of the lifecycle table and TIMER_TRIGGERS, and the worker sends them to their domain's handler."""
 
     TRACKING_MISSING = "TRACKING_MISSING"  # shipping.timers: a parcel shipped 24 business hours ago, no tracking
+    REFUND_PAYMENT = "REFUND_PAYMENT"  # refunds.services: pay waiting refunds back through the payment provider
 
 
 # The trigger each timer fires when it comes due (as actor SYSTEM).
@@ -282,7 +283,8 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
          *_DEBIT_TIMERS, ReleasePayment(), Emit("OrderCanceled")),
     # --- shipping ---
     _row(T.MARK_SHIPPING_LATE, {S.SHIPPING}, None, {A.SYSTEM}, Emit("ShippingLate")),
-    _row(T.SHIP, {S.SHIPPING}, S.SHIPPED, {A.SELLER},
+    # SYSTEM: the last units still to ship were canceled while the others had left.
+    _row(T.SHIP, {S.SHIPPING}, S.SHIPPED, {A.SELLER, A.SYSTEM},
          Cancel(K.SHIPPING_DEADLINE), Schedule(K.AUTO_RECEIVE, U.CALENDAR_DAYS, "RECEPTION_DAYS"),
          Emit("OrderShipped")),
     _row(T.CANCEL, {S.SHIPPING}, S.CANCELED, {A.SELLER, A.OPERATOR},

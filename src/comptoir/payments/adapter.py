@@ -46,6 +46,11 @@ class PaymentProvider(Protocol):
     ) -> ProviderResult:
         """Cancel the hold (order refused or cancelled before capture)."""
 
+    def refund(
+        self, *, order_id: str, capture_ref: str, amount_cents: int, currency: str, idempotency_key: str
+    ) -> ProviderResult:
+        """Pay `amount_cents` of a capture back to the customer's card; `reference` is the refund's number."""
+
 
 def load_provider() -> PaymentProvider:
     from django.conf import settings

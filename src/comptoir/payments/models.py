@@ -34,6 +34,7 @@ class OperationKind(models.TextChoices):
     REAUTHORIZE = "REAUTHORIZE"
     CAPTURE = "CAPTURE"
     RELEASE = "RELEASE"
+    REFUND = "REFUND"
 
 
 class PaymentOperation(models.Model):

@@ -128,6 +128,20 @@ def record_reauthorization(*, order_pk: int, order_id: str, result: ProviderResu
     payment.save()
 
 
+def call_refund(*, order_pk: int, order_id: str, refund_key: str, amount_cents: int) -> ProviderResult:
+    """Pay a refund back, outside any transaction; the key (one per refund row) makes a retry harmless."""
+    payment = Payment.objects.get(order_id=order_pk)
+    return load_provider().refund(
+        order_id=order_id, capture_ref=payment.authorization_ref, amount_cents=amount_cents,
+        currency=payment.currency_iso_code, idempotency_key=refund_key,
+    )
+
+
+def record_refund(*, order_pk: int, refund_key: str, amount_cents: int, result: ProviderResult) -> None:
+    payment = Payment.objects.get(order_id=order_pk)
+    _record(payment, OperationKind.REFUND, refund_key, amount_cents, result)
+
+
 def set_simulated_directive(*, order_id: str, refuse_capture: bool, refuse_reauthorization: bool) -> None:
     SimulatedDirective.objects.update_or_create(
         order_id=order_id,

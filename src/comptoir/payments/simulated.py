@@ -73,3 +73,9 @@ class SimulatedProvider:
                 idempotency_key: str) -> ProviderResult:
         return self._once(key=idempotency_key, kind="RELEASE", reference=authorization_ref,
                           amount_cents=amount_cents, refused="")
+
+    def refund(self, *, order_id: str, capture_ref: str, amount_cents: int, currency: str,
+               idempotency_key: str) -> ProviderResult:
+        reference = "sim_refund_" + secrets.token_hex(8)
+        return self._once(key=idempotency_key, kind="REFUND", reference=reference, amount_cents=amount_cents,
+                          refused="")

@@ -21,6 +21,7 @@ from comptoir.core import clock
 from comptoir.notifications import services as notification_services
 from comptoir.orders import timers as order_timers
 from comptoir.orders.states import FlagTimerKind, TimerKind
+from comptoir.refunds import services as refund_services
 from comptoir.shipping import timers as shipping_timers
 from comptoir.timers.models import Timer, TimerState
 
@@ -65,6 +66,7 @@ def _finisher(timer_pk: int, worker_id: str) -> Callable[[], bool]:
 # Timers that flag without changing the order's state, each handled by its own domain.
 FLAG_HANDLERS: dict[str, Callable[[int, Callable[[], bool]], bool]] = {
     FlagTimerKind.TRACKING_MISSING: shipping_timers.handle_tracking_missing,
+    FlagTimerKind.REFUND_PAYMENT: refund_services.handle_refund_payment,
 }
 
 

@@ -20,6 +20,10 @@ TRANSACTION_TYPE_LABELS: dict[str, str] = {
     TransactionType.ORDER_SHIPPING_AMOUNT: "Frais de port",
     TransactionType.COMMISSION_FEE: "Commission",
     TransactionType.COMMISSION_VAT: "TVA sur la commission",
+    TransactionType.REFUND_ORDER_AMOUNT: "Remboursement des produits",
+    TransactionType.REFUND_ORDER_SHIPPING_AMOUNT: "Remboursement des frais de port",
+    TransactionType.REFUND_COMMISSION_FEE: "Commission remboursée",
+    TransactionType.REFUND_COMMISSION_VAT: "TVA sur la commission remboursée",
     TransactionType.PAYMENT: "Versement",
 }
 # ledger.queries.PAYMENT_STATES maps the shop's accounts to Mirakl's payment states.

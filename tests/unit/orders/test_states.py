@@ -57,6 +57,7 @@ EXPECTED: dict[tuple[OrderState, Trigger, Actor], OrderState] = {
     # shipping
     (S.SHIPPING, T.MARK_SHIPPING_LATE, A.SYSTEM): S.SHIPPING,
     (S.SHIPPING, T.SHIP, A.SELLER): S.SHIPPED,
+    (S.SHIPPING, T.SHIP, A.SYSTEM): S.SHIPPED,  # the units left to ship were canceled, the rest had left
     (S.SHIPPING, T.CANCEL, A.SELLER): S.CANCELED,
     (S.SHIPPING, T.CANCEL, A.OPERATOR): S.CANCELED,
     # cancelation of lines or units before they ship (OR30): the order stays in SHIPPING
@@ -195,9 +196,12 @@ def test_the_customer_can_only_confirm_reception() -> None:
 
 
 def test_only_the_seller_accepts_refuses_and_ships() -> None:
-    for trigger in (T.ACCEPT, T.REFUSE, T.SHIP):
+    for trigger in (T.ACCEPT, T.REFUSE):
         actors = {actor for state, actor in itertools.product(OrderState, Actor) if fire_ok(state, trigger, actor)}
         assert actors == {A.SELLER}, trigger
+    # the system ships only when the last units to ship were canceled; no operator or customer ever ships
+    actors = {actor for state, actor in itertools.product(OrderState, Actor) if fire_ok(state, T.SHIP, actor)}
+    assert actors == {A.SELLER, A.SYSTEM}
 
 
 # -- guards -------------------------------------------------------------------------------------------------

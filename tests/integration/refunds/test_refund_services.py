@@ -1,0 +1,158 @@
+"""Refunds and cancelations through the services: amounts, the ledger, the lifecycle, the payment back."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from comptoir.ledger import queries as ledger_queries
+from comptoir.ledger.models import LedgerEntry
+from comptoir.ledger.services import run_payout
+from comptoir.notifications.models import OutboxEvent
+from comptoir.orders.services.lifecycle import Who
+from comptoir.orders.states import Actor, OrderState
+from comptoir.refunds import services
+from comptoir.refunds.errors import (
+    BalanceInsufficient,
+    CancelationQuantityExceeded,
+    RefundAmountExceeded,
+    RefundLineNotShipped,
+    RefundReasonInvalid,
+)
+from comptoir.refunds.models import Refund
+from comptoir.refunds.rules import RefundMode, RefundState
+from comptoir.timers.models import Timer
+from comptoir.timers.worker import run_timer
+from tests.factories import make_order
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SELLER = Who(Actor.SELLER, "Vendeur")
+OPERATOR = Who(Actor.OPERATOR, "Opérateur")
+
+
+@pytest.fixture(autouse=True)
+def _reasons() -> None:
+    services.ensure_default_reasons()
+
+
+def _books_balance() -> bool:
+    sums: dict[object, int] = defaultdict(int)
+    for posting, cents in LedgerEntry.objects.values_list("posting", "amount_cents"):
+        sums[posting] += cents
+    return all(total == 0 for total in sums.values())
+
+
+def _lines(order):
+    return list(order.lines.order_by("index"))
+
+
+def test_a_full_refund_of_a_shipped_line_gives_back_everything_and_settles_the_line() -> None:
+    order = make_order(OrderState.SHIPPED)
+    line = _lines(order)[0]
+    pending_before = ledger_queries.balances(order.shop_id)["pending"]
+
+    (refund,) = services.refund_lines(requests=[services.LineRequest(line.line_id, "17")], who=SELLER,
+                                      shop_id=order.shop_id)
+
+    assert refund.amount_cents == line.price_cents and refund.shipping_cents == line.shipping_price_cents
+    assert refund.amount_tax_cents == line.tax_cents and refund.shipping_tax_cents == line.shipping_tax_cents
+    assert refund.commission_fee_cents == line.commission_fee_cents
+    line.refresh_from_db()
+    order.refresh_from_db()
+    assert line.state == OrderState.REFUNDED and order.state == OrderState.SHIPPED
+    cost = line.price_cents + line.shipping_price_cents - line.commission_fee_cents - line.commission_vat_cents
+    assert ledger_queries.balances(order.shop_id)["pending"] == pending_before - cost
+    assert _books_balance()
+    assert OutboxEvent.objects.filter(order_id=order.order_id, event_type="OrderRefunded",
+                                      audience="CUSTOMER").exists()
+
+
+def test_a_partial_amount_is_typed_excluding_tax_and_the_tax_is_added() -> None:
+    order = make_order(OrderState.SHIPPED)
+    line = _lines(order)[0]  # 10.00 € incl. 20 % VAT
+
+    (refund,) = services.refund_lines(requests=[services.LineRequest(
+        line.line_id, "22", RefundMode.AMOUNT, amount_cents=500)], who=SELLER, shop_id=order.shop_id)
+
+    assert (refund.amount_cents, refund.amount_tax_cents) == (600, 100)
+    line.refresh_from_db()
+    assert line.state == OrderState.SHIPPED  # not everything given back
+
+
+def test_never_more_than_paid_across_refunds() -> None:
+    order = make_order(OrderState.SHIPPED)
+    line = _lines(order)[0]
+    services.refund_lines(requests=[services.LineRequest(line.line_id, "22", RefundMode.AMOUNT, amount_cents=700)],
+                          who=SELLER, shop_id=order.shop_id)
+
+    with pytest.raises(RefundAmountExceeded):
+        services.refund_lines(requests=[services.LineRequest(line.line_id, "22", RefundMode.AMOUNT,
+                                                             amount_cents=200)], who=SELLER, shop_id=order.shop_id)
+    assert Refund.objects.count() == 1
+
+
+def test_a_reason_is_required_and_operator_reasons_are_not_for_shops() -> None:
+    order = make_order(OrderState.SHIPPED)
+    line = _lines(order)[0]
+    for code in ("", "nope", "14"):
+        with pytest.raises(RefundReasonInvalid):
+            services.refund_lines(requests=[services.LineRequest(line.line_id, code)], who=SELLER,
+                                  shop_id=order.shop_id)
+    assert not Refund.objects.exists()
+    services.refund_lines(requests=[services.LineRequest(line.line_id, "14")], who=OPERATOR, shop_id=None)
+    assert Refund.objects.count() == 1
+
+
+def test_after_payout_a_refund_the_payable_balance_cannot_cover_is_refused() -> None:
+    order = make_order(OrderState.RECEIVED)
+    run_payout(by="test")
+    line = _lines(order)[0]
+
+    with pytest.raises(BalanceInsufficient) as error:
+        services.refund_lines(requests=[services.LineRequest(line.line_id, "17")], who=SELLER,
+                              shop_id=order.shop_id)
+    assert "service client" in error.value.message
+    assert not Refund.objects.exists()
+
+
+def test_a_full_refund_of_an_unshipped_line_must_be_a_cancelation() -> None:
+    order = make_order(OrderState.SHIPPING)
+    line = _lines(order)[0]
+    with pytest.raises(RefundLineNotShipped):
+        services.refund_lines(requests=[services.LineRequest(line.line_id, "17")], who=SELLER,
+                              shop_id=order.shop_id)
+
+
+def test_canceling_every_line_cancels_the_order_and_pays_the_customer_back() -> None:
+    order = make_order(OrderState.SHIPPING)
+
+    refunds = services.cancel_order(order_id=order.order_id, who=SELLER, shop_id=order.shop_id)
+
+    order.refresh_from_db()
+    assert order.state == OrderState.CANCELED
+    assert sum(r.total_cents for r in refunds) == order.total_price_cents
+    assert ledger_queries.balances(order.shop_id)["pending"] == 0
+    assert _books_balance()
+    timer = Timer.objects.get(order=order, kind="REFUND_PAYMENT", state="PENDING")
+    Timer.objects.filter(pk=timer.pk).update(claimed_by="w")
+    assert run_timer(timer.pk, timer.kind, order.pk, "w")
+    assert set(Refund.objects.values_list("state", flat=True)) == {RefundState.REFUNDED}
+    assert all(r.transaction_number for r in Refund.objects.all())
+
+
+def test_canceling_some_units_keeps_the_order_and_lowers_what_ships() -> None:
+    order = make_order(OrderState.SHIPPING, lines=1, quantity=3)
+    line = _lines(order)[0]
+
+    (refund,) = services.cancel_lines(requests=[services.LineRequest(line.line_id, "35", RefundMode.QUANTITY,
+                                                                     quantity=2)], who=SELLER, shop_id=order.shop_id)
+
+    line.refresh_from_db()
+    order.refresh_from_db()
+    assert order.state == OrderState.SHIPPING and line.state == OrderState.SHIPPING
+    assert line.canceled_quantity == 2 and refund.amount_cents == 2 * line.unit_price_cents
+    with pytest.raises(CancelationQuantityExceeded):
+        services.cancel_lines(requests=[services.LineRequest(line.line_id, "35", RefundMode.QUANTITY, quantity=2)],
+                              who=SELLER, shop_id=order.shop_id)
