@@ -18,6 +18,9 @@ EVENT_LABELS: dict[str, str] = {
     "ShipmentShipped": "Colis expédié (envoi partiel)",
     "ShipmentTrackingUpdated": "Suivi de colis mis à jour",
     "ShipmentTrackingMissing": "Colis sans suivi (24 h ouvrées)",
+    "LinesCanceled": "Articles annulés (client remboursé)",
+    "OrderRefunded": "Remboursement",
+    "RefundPaymentFailed": "Remboursement refusé par le prestataire de paiement",
     "OrderReceived": "Commande reçue",
     "OrderClosed": "Commande clôturée",
 }

@@ -34,7 +34,8 @@ AUDIENCES: Final[dict[str, tuple[str, ...]]] = {
     "ShipmentTrackingUpdated": ("CUSTOMER",),
     "ShipmentTrackingMissing": ("SELLER",),  # a parcel still has no tracking 24 business hours after shipping
     "LinesCanceled": ("CUSTOMER",),  # some lines or units canceled before shipping, the customer paid back
-    "OrderRefunded": ("CUSTOMER",),  # the seller (or the operator) refunds lines: the operator tells the customer
+    "OrderRefunded": ("CUSTOMER",),
+    "RefundPaymentFailed": ("OPERATOR",),  # the payment provider refused to pay a refund back: retried, then a person acts  # the seller (or the operator) refunds lines: the operator tells the customer
     "OrderReceived": ("SELLER",),
     "OrderClosed": (),
 }

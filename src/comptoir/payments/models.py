@@ -68,3 +68,4 @@ class SimulatedDirective(models.Model):
     order_id = models.CharField(max_length=120, unique=True)
     refuse_capture = models.BooleanField(default=False)
     refuse_reauthorization = models.BooleanField(default=False)
+    refuse_refund = models.BooleanField(default=False)

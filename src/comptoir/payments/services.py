@@ -142,8 +142,10 @@ def record_refund(*, order_pk: int, refund_key: str, amount_cents: int, result: 
     _record(payment, OperationKind.REFUND, refund_key, amount_cents, result)
 
 
-def set_simulated_directive(*, order_id: str, refuse_capture: bool, refuse_reauthorization: bool) -> None:
+def set_simulated_directive(*, order_id: str, refuse_capture: bool, refuse_reauthorization: bool,
+                            refuse_refund: bool = False) -> None:
     SimulatedDirective.objects.update_or_create(
         order_id=order_id,
-        defaults={"refuse_capture": refuse_capture, "refuse_reauthorization": refuse_reauthorization},
+        defaults={"refuse_capture": refuse_capture, "refuse_reauthorization": refuse_reauthorization,
+                  "refuse_refund": refuse_refund},
     )

@@ -76,6 +76,8 @@ class SimulatedProvider:
 
     def refund(self, *, order_id: str, capture_ref: str, amount_cents: int, currency: str,
                idempotency_key: str) -> ProviderResult:
+        directive = self._directive(order_id)
+        refused = "Remboursement refusé par la banque (simulation)" if directive and directive.refuse_refund else ""
         reference = "sim_refund_" + secrets.token_hex(8)
         return self._once(key=idempotency_key, kind="REFUND", reference=reference, amount_cents=amount_cents,
-                          refused="")
+                          refused=refused)

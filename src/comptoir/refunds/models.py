@@ -64,6 +64,9 @@ class Refund(models.Model):
     transaction_date = models.DateTimeField(null=True, blank=True)
     transaction_number = models.CharField(max_length=100, blank=True)
     failure_reason = models.CharField(max_length=300, blank=True)
+    # Refusals by the payment provider so far: each new try uses a new idempotency key (a refusal is final
+    # for its key), while a try that crashed is retried with the same key (it may have gone through).
+    payment_refusals = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["created_date", "id"]

@@ -13,7 +13,6 @@ from comptoir.refunds.models import Refund
 from comptoir.refunds.rules import LineAccount, RefundKind
 from comptoir.shipping.models import ShipmentLine, ShipmentStatus
 
-
 # Line states in which every unit that was to ship has left.
 LEFT_STATES = frozenset({OrderState.SHIPPED, OrderState.TO_COLLECT, OrderState.RECEIVED, OrderState.CLOSED})
 

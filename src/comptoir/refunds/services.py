@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -20,7 +21,9 @@ from django.db.models import Max
 from comptoir.core import clock
 from comptoir.ledger import services as ledger_services
 from comptoir.ledger.rules import RefundMoney
+from comptoir.notifications import services as notification_services
 from comptoir.orders.errors import OrderLineDuplicateId, OrderLineNotFound
+from comptoir.orders.events import OrderEvent
 from comptoir.orders.models import Order, OrderLine
 from comptoir.orders.services import shipments as order_shipments
 from comptoir.orders.services.lifecycle import SYSTEM, Who, apply_transition, check, lock_lines, lock_order
@@ -54,6 +57,7 @@ from comptoir.timers import services as timer_services
 # After reception the money sits in the payable balance (DESIGN §4).
 PAYABLE_STATES = frozenset({OrderState.RECEIVED, OrderState.CLOSED})
 MAX_BATCH = 100
+MAX_PAYMENT_REFUSALS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,8 @@ class Planned:
 class Plan:
     items: list[Planned]
     previews: dict[int, Preview]  # per shop
+    # A preview does not raise for a balance that cannot cover the refund: it reports what the refund would raise.
+    refusal: BalanceInsufficient | None = None
 
     @property
     def preview(self) -> Preview:
@@ -183,6 +189,7 @@ def _plan(requests: Sequence[LineRequest], kind: RefundKind, who: Who, shop_id: 
         items.append(Planned(order, line, amounts, reason))
 
     previews: dict[int, Preview] = {}
+    refusal: BalanceInsufficient | None = None
     for sid in shop_ids:
         mine = [p for p in items if p.order.shop_id == sid]
         payable = any(p.order.state in PAYABLE_STATES for p in mine)
@@ -195,17 +202,21 @@ def _plan(requests: Sequence[LineRequest], kind: RefundKind, who: Who, shop_id: 
             cost = sum(p.amounts.seller_cost_cents for p in mine if (p.order.state in PAYABLE_STATES) == from_payable)
             if cost and balances[sid][account] - cost < 0:
                 what = "payable" if from_payable else "en attente"
-                raise BalanceInsufficient(
+                error = BalanceInsufficient(
                     f"Votre solde {what} ({euros(balances[sid][account])}) ne couvre pas ce remboursement "
                     f"({euros(cost)} à votre charge). Par sécurité, le remboursement est refusé : contactez le "
                     "service client de l'opérateur.")
-    return Plan(items, previews), loaded
+                if lock:
+                    raise error
+                refusal = refusal or error
+    return Plan(items, previews, refusal), loaded
 
 
 def preview_request(*, requests: Sequence[LineRequest], who: Who, shop_id: int | None,
                     kind: RefundKind = RefundKind.REFUND) -> Plan:
     """Everything a refund would do, computed and checked, nothing written (the balance may still move
-    before the seller confirms: the refund checks again under lock)."""
+    before the seller confirms: the refund checks again under lock). A balance too low is not raised here but
+    reported in `plan.refusal`, so the seller sees the figures and why the refund would be refused."""
     plan, _ = _plan(requests, kind, who, shop_id, lock=False)
     return plan
 
@@ -332,27 +343,37 @@ def _ship_if_nothing_left(order: Order, lines: list[OrderLine]) -> None:
     order_shipments.ship_order(order, lines, who=SYSTEM, shipped_at=last)
 
 
+def _payment_key(pk: int, refusals: int) -> str:
+    return f"refund:{pk}" if refusals == 0 else f"refund:{pk}:retry{refusals}"
+
+
 def handle_refund_payment(order_pk: int, still_pending: Callable[[], bool]) -> bool:
     """The worker's side job: pay back every refund of the order still waiting, one provider call each with
-    the refund's own idempotency key (a retry after a crash pays nothing twice), then record the outcome."""
+    the refund's own idempotency key (a retry after a crash pays nothing twice), then record the outcome.
+    A refusal by the provider is retried later with a new key, up to MAX_PAYMENT_REFUSALS, and the operator is
+    told each time (the customer must be paid back: a person may have to act)."""
     waiting = list(Refund.objects.filter(order_id=order_pk, state__in=[
-        RefundState.WAITING_REFUND, RefundState.WAITING_REFUND_PAYMENT]).values_list("pk", "amount_cents",
-                                                                                      "shipping_cents"))
-    order_id = Order.objects.filter(pk=order_pk).values_list("order_id", flat=True).first()
-    if order_id is None:
+        RefundState.WAITING_REFUND, RefundState.WAITING_REFUND_PAYMENT],
+        payment_refusals__lt=MAX_PAYMENT_REFUSALS).values_list("pk", "amount_cents", "shipping_cents",
+                                                               "payment_refusals"))
+    order = Order.objects.filter(pk=order_pk).values("order_id", "shop_id").first()
+    if order is None:
         return False
     results = {}
-    for pk, amount, shipping in waiting:
-        key = f"refund:{pk}"
+    for pk, amount, shipping, refusals in waiting:
+        key = _payment_key(pk, refusals)
         results[pk] = (key, amount + shipping,
-                       payment_services.call_refund(order_pk=order_pk, order_id=order_id, refund_key=key,
+                       payment_services.call_refund(order_pk=order_pk, order_id=order["order_id"], refund_key=key,
                                                     amount_cents=amount + shipping))
     with transaction.atomic():
         still_pending()  # done either way: the refunds below are what this run paid
         now = clock.now()
+        refused: list[Refund] = []
         for refund in Refund.objects.select_for_update().filter(pk__in=list(results)).exclude(
                 state=RefundState.REFUNDED):
             key, cents, result = results[refund.pk]
+            if key != _payment_key(refund.pk, refund.payment_refusals):
+                continue  # another run recorded this try meanwhile
             payment_services.record_refund(order_pk=order_pk, refund_key=key, amount_cents=cents, result=result)
             if result.succeeded:
                 refund.state, refund.transaction_date = RefundState.REFUNDED, now
@@ -360,5 +381,20 @@ def handle_refund_payment(order_pk: int, still_pending: Callable[[], bool]) -> b
                 refund.failure_reason = ""
             else:
                 refund.state, refund.failure_reason = RefundState.WAITING_REFUND_PAYMENT, result.failure_reason[:300]
-            refund.save(update_fields=["state", "transaction_date", "transaction_number", "failure_reason"])
+                refund.payment_refusals += 1
+                refused.append(refund)
+            refund.save(update_fields=["state", "transaction_date", "transaction_number", "failure_reason",
+                                       "payment_refusals"])
+        if refused:
+            notification_services.record_events([OrderEvent("RefundPaymentFailed", order["order_id"],
+                                                            order["shop_id"], now, {
+                "refunds": [{"refund_id": r.refund_id, "amount": euros(r.total_cents), "reason": r.failure_reason,
+                             "tries": r.payment_refusals, "final": r.payment_refusals >= MAX_PAYMENT_REFUSALS}
+                            for r in refused],
+            })])
+            retry = [r for r in refused if r.payment_refusals < MAX_PAYMENT_REFUSALS]
+            if retry:
+                delay = min(2 ** max(r.payment_refusals for r in retry), 24)
+                timer_services.schedule(order_pk=order_pk, kind=FlagTimerKind.REFUND_PAYMENT,
+                                        due_at=now + timedelta(hours=delay))
     return bool(results)

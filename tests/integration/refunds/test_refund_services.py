@@ -211,3 +211,39 @@ def test_books_balance_and_nothing_goes_below_zero_whatever_the_refunds(steps) -
                 transaction_type__in=["REFUND_ORDER_AMOUNT", "REFUND_ORDER_SHIPPING_AMOUNT"],
             ).aggregate(t=Sum("amount_cents"))["t"] or 0
             assert ledger_back == (given_back["a"] or 0) + (given_back["s"] or 0)
+
+
+def _run_refund_payment(order) -> bool:
+    timer = Timer.objects.get(order=order, kind="REFUND_PAYMENT", state="PENDING")
+    Timer.objects.filter(pk=timer.pk).update(claimed_by="w")
+    return run_timer(timer.pk, timer.kind, order.pk, "w")
+
+
+def test_a_refund_the_provider_refuses_is_retried_with_a_new_key_and_the_operator_told(test_clock) -> None:
+    from comptoir.payments.models import PaymentOperation
+    from comptoir.payments.services import set_simulated_directive
+
+    order = make_order(OrderState.SHIPPED)
+    line = _lines(order)[0]
+    set_simulated_directive(order_id=order.order_id, refuse_capture=False, refuse_reauthorization=False,
+                            refuse_refund=True)
+    (refund,) = services.refund_lines(requests=[services.LineRequest(line.line_id, "17")], who=SELLER,
+                                      shop_id=order.shop_id)
+
+    assert _run_refund_payment(order)
+    refund.refresh_from_db()
+    assert refund.state == RefundState.WAITING_REFUND_PAYMENT and refund.payment_refusals == 1
+    assert "refusé" in refund.failure_reason
+    assert OutboxEvent.objects.filter(order_id=order.order_id, event_type="RefundPaymentFailed",
+                                      audience="OPERATOR").count() == 1
+    retry = Timer.objects.get(order=order, kind="REFUND_PAYMENT", state="PENDING")
+    assert retry.due_at > test_clock.now()
+
+    # the bank accepts again: the next try (a new key) pays the customer back once
+    set_simulated_directive(order_id=order.order_id, refuse_capture=False, refuse_reauthorization=False)
+    Timer.objects.filter(pk=retry.pk).update(due_at=test_clock.now())
+    assert _run_refund_payment(order)
+    refund.refresh_from_db()
+    assert refund.state == RefundState.REFUNDED and refund.transaction_number.startswith("sim_refund_")
+    keys = sorted(PaymentOperation.objects.filter(kind="REFUND").values_list("idempotency_key", "succeeded"))
+    assert keys == [(f"refund:{refund.pk}", False), (f"refund:{refund.pk}:retry1", True)]
