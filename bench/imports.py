@@ -1,8 +1,9 @@
 """Bulk shipment import benchmark (issue 5): 10,000 CSV rows (5,000 SHIPPING orders of 2 lines, one parcel
 each) previewed then applied through shipping.imports on a fresh SQLite database; target < 20 s.
 
-Run alone: `python bench/imports.py [--rows 10000]` (prints JSON on its last line); bench/run.py calls it in a
-subprocess for `--only imports`.
+Run alone: `python bench/imports.py [--rows 10000] [--postgres]` (prints JSON on its last line); bench/run.py
+calls it in a subprocess for `--only imports` (and with `--postgres` unless `--skip-postgres`). `--postgres`
+runs it on a fresh PostgreSQL database, BENCH_PG_DB + "_imports" (bench/common.py's server).
 """
 
 from __future__ import annotations
@@ -57,11 +58,25 @@ def _setup_orders(n_orders: int) -> tuple[int, list[tuple[str, list[str]]]]:
     return shop.id, out
 
 
-def run(rows: int) -> dict:
-    DB_PATH.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{DB_PATH}{suffix}").unlink(missing_ok=True)
-    os.environ["COMPTOIR_DATABASE_URL"] = f"sqlite:///{DB_PATH}"
+def _fresh_database(postgres: bool) -> str:
+    if not postgres:
+        DB_PATH.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{DB_PATH}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{DB_PATH}"
+    import psycopg
+
+    from bench.common import PG_ADMIN_URL, PG_DB
+
+    name = f"{PG_DB}_imports"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def run(rows: int, postgres: bool = False) -> dict:
+    os.environ["COMPTOIR_DATABASE_URL"] = _fresh_database(postgres)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
     os.environ.setdefault("COMPTOIR_LOG_LEVEL", "WARNING")
     import django
@@ -95,7 +110,8 @@ def run(rows: int) -> dict:
     apply_s = time.perf_counter() - t2
     tally = imports.counts(job.rows)
     shipped = Order.objects.filter(state="SHIPPED").count()
-    return {"rows": rows, "bytes": len(data), "parcels": len(job.parcels), "setup_s": round(setup_s, 2),
+    return {"database": "postgresql" if postgres else "sqlite", "rows": rows, "bytes": len(data),
+            "parcels": len(job.parcels), "setup_s": round(setup_s, 2),
             "preview_s": round(preview_s, 2), "apply_s": round(apply_s, 2),
             "total_s": round(preview_s + apply_s, 2), "rows_per_s": round(rows / (preview_s + apply_s), 1),
             "rows_done": tally["done"], "rows_error": tally["error"], "shipments": Shipment.objects.count(),
@@ -106,9 +122,11 @@ def run(rows: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rows", type=int, default=10_000)
+    ap.add_argument("--postgres", action="store_true", help="on a fresh PostgreSQL database instead of SQLite")
     args = ap.parse_args(argv)
-    result = run(args.rows)
-    print(f"import of {result['rows']:,} rows ({result['parcels']:,} parcels) on SQLite: preview "
+    result = run(args.rows, args.postgres)
+    where = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"import of {result['rows']:,} rows ({result['parcels']:,} parcels) on {where}: preview "
           f"{result['preview_s']:.2f} s + apply {result['apply_s']:.2f} s = {result['total_s']:.2f} s "
           f"(target < {TARGET_S:.0f} s: {'OK' if result['total_s'] < TARGET_S else 'MISSED'}); "
           f"{result['rows_done']:,} rows shipped, {result['rows_error']} in error", file=sys.stderr)

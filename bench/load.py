@@ -206,7 +206,7 @@ class Generator:
                     "state_reason_label": reason_label if dropped else "",
                     "offer_id": (shop - 1) * OFFERS_PER_SHOP + k + 1, "offer_sku": f"S{shop}-SKU-{k}",
                     "product_sku": f"PRD-{k}", "product_title": f"Produit bench {k} de la boutique {shop}",
-                    "category_code": f"CAT{k % 5}", "category_label": f"Catégorie {k % 5}", "quantity": qty,
+                    "category_code": f"CAT{k % 5}", "category_label": f"Catégorie {k % 5}", "quantity": qty, "canceled_quantity": 0,
                     "unit_price_cents": unit, "price_cents": p, "shipping_price_cents": SHIPPING_CENTS,
                     "tax_code": "TVA20", "tax_rate": "20.0000", "tax_cents": tax, "shipping_tax_code": "TVA20",
                     "shipping_tax_rate": "20.0000", "shipping_tax_cents": stax, "eco_contribution_cents": 0,

@@ -26,7 +26,7 @@ from bench.common import PG_URL, PYTHON, RESULTS, comptoir_env, log, sqlite_path
 
 TARGETS = {"or11_p50_ms": 12.0, "or11_p99_ms": 30.0, "or21_accepts_per_s": 500.0,
            "seller_list_first_page_ms": sellerlist.TARGET_MS, "sweep_orders_per_s": 1000.0}
-PARTS = ("or11", "or21", "list", "sweeps", "imports")
+PARTS = ("or11", "or21", "list", "sweeps", "imports", "or28")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -50,7 +50,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="comma-separated parts to run, of: or11 (API order list latency), or21 (API accepts/s and "
                          "its ceiling), list (seller back-office order list page), sweeps (worker auto-refusal and "
                          "reception orders/s, and their ceiling), imports (10,000-row shipment import on a fresh SQLite "
-                         "database, bench/imports.py); default: all")
+                         "database, bench/imports.py), or28 (API refunds/s on a fresh database per engine, "
+                         "bench/refunds.py); default: all")
     ap.add_argument("--list-requests", type=int, default=120, help="timed GETs of each seller list page per run")
     ap.add_argument("--list-sellers", type=int, default=3, help="seller users (one shop each) logged in for 'list'")
     ap.add_argument("--sweep-orders", type=int, default=2000, help="orders past their deadline per sweep run")
@@ -233,10 +234,13 @@ def print_statements(results: dict) -> None:
                 print(f"\n  sweep capture failed on {db['database']}: {cap.get('error')}")
 
 
-def bench_imports(rows: int) -> dict:
-    """Issue 5: a {rows}-row shipment import, previewed then applied, in a subprocess on its own SQLite file."""
-    log(f"imports: {rows:,}-row shipment import on a fresh SQLite database (bench/imports.py)")
-    proc = subprocess.run([PYTHON, str(ROOT / "bench" / "imports.py"), "--rows", str(rows)], cwd=ROOT,
+def bench_imports(rows: int, postgres: bool = False) -> dict:
+    """Issue 5: a {rows}-row shipment import, previewed then applied, in a subprocess on its own fresh database
+    (a SQLite file, or a PostgreSQL database of its own)."""
+    where = "PostgreSQL" if postgres else "SQLite"
+    log(f"imports: {rows:,}-row shipment import on a fresh {where} database (bench/imports.py)")
+    proc = subprocess.run([PYTHON, str(ROOT / "bench" / "imports.py"), "--rows", str(rows),
+                           *(["--postgres"] if postgres else [])], cwd=ROOT,
                           env={**os.environ, "COMPTOIR_HOME": str(ROOT)}, capture_output=True, text=True)
     if proc.stderr.strip():
         log(f"imports: {proc.stderr.strip().splitlines()[-1]}")
@@ -244,6 +248,21 @@ def bench_imports(rows: int) -> dict:
         return json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
         return {"error": proc.stderr[-1500:]}
+
+
+def bench_or28(database: str, args: argparse.Namespace) -> dict:
+    """Issue 6: OR28 refunds/s over HTTP, in a subprocess on a fresh database of its own (bench/refunds.py)."""
+    log(f"or28: refunds/s over HTTP on a fresh {database} database (bench/refunds.py)")
+    proc = subprocess.run([PYTHON, str(ROOT / "bench" / "refunds.py"), "--database", database,
+                           "--repeat", str(args.repeat), "--processes", str(args.processes),
+                           "--threads", str(args.threads)], cwd=ROOT,
+                          env={**os.environ, "COMPTOIR_HOME": str(ROOT)}, capture_output=True, text=True)
+    for line in proc.stderr.strip().splitlines()[-4:]:
+        log(f"or28: {line}")
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {"database": database, "error": proc.stderr[-1500:]}
 
 
 def print_summary(results: dict) -> None:
@@ -286,13 +305,21 @@ def print_summary(results: dict) -> None:
                       f"{'OK' if r['verified'] else 'FAILED':>8}   {v['orders_per_s']:>11.0f} "
                       f"{v['ceiling_orders_per_s']:>8.0f} {'OK' if v['verified'] else 'FAILED':>8}   "
                       f"({sw['orders']:,} orders each, start-up {sw['startup_s']:.2f} s subtracted)")
-    imp = results.get("imports")
-    if imp and "total_s" in imp:
-        print(f"\n{'import':<11}  {imp['rows']:,} rows / {imp['parcels']:,} parcels on SQLite: preview {imp['preview_s']:.2f} s, "
-              f"apply {imp['apply_s']:.2f} s, total {imp['total_s']:.2f} s ({imp['rows_per_s']:.0f} rows/s; target "
-              f"< {imp['target_s']:.0f} s: {'OK' if imp['total_s'] < imp['target_s'] else 'MISSED'})")
-    elif imp:
-        print(f"\nimport bench failed: {imp.get('error')}")
+    for key, where in (("imports", "SQLite"), ("imports_postgresql", "PostgreSQL")):
+        imp = results.get(key)
+        if imp and "total_s" in imp:
+            print(f"\n{'import':<11}  {imp['rows']:,} rows / {imp['parcels']:,} parcels on {where}: preview "
+                  f"{imp['preview_s']:.2f} s, apply {imp['apply_s']:.2f} s, total {imp['total_s']:.2f} s "
+                  f"({imp['rows_per_s']:.0f} rows/s; target < {imp['target_s']:.0f} s: "
+                  f"{'OK' if imp['total_s'] < imp['target_s'] else 'MISSED'})")
+        elif imp:
+            print(f"\nimport bench failed on {where}: {imp.get('error')}")
+    for r in results.get("or28", []):
+        if "refunds_per_s_median" in r:
+            print(f"{'OR28':<11}  {r['database']}: median {r['refunds_per_s_median']:.0f} refunds/s, p50 "
+                  f"{r['p50_ms_median']:.1f} ms ({r['clients']} clients, {len(r['runs'])} runs), non-200: {r['non_200']}")
+        else:
+            print(f"\nOR28 bench failed on {r.get('database')}: {r.get('error')}")
     print()
     for db in results["databases"]:
         if "or11" not in db:
@@ -338,8 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     out_path = RESULTS / f"{stamp}.json"
     status = 0
     names = [n for n, skip in (("sqlite", args.skip_sqlite), ("postgresql", args.skip_postgres)) if not skip]
-    if args.parts == ["imports"]:
-        names = []  # the import bench uses its own small database: no need to load the big one
+    if set(args.parts) <= {"imports", "or28"}:
+        names = []  # these benches use their own small databases: no need to load the big one
     log(f"bench: {args.orders:,} orders, {args.shops:,} shops, databases: {', '.join(names)}")
     t0 = time.perf_counter()
     for name in names:
@@ -352,6 +379,13 @@ def main(argv: list[str] | None = None) -> int:
         out_path.write_text(json.dumps(results, indent=2, default=str))
     if "imports" in args.parts and not args.load_only:
         results["imports"] = bench_imports(args.import_rows)
+        out_path.write_text(json.dumps(results, indent=2, default=str))
+        if not args.skip_postgres:
+            results["imports_postgresql"] = bench_imports(args.import_rows, postgres=True)
+            out_path.write_text(json.dumps(results, indent=2, default=str))
+    if "or28" in args.parts and not args.load_only:
+        engines = [n for n, skip in (("sqlite", args.skip_sqlite), ("postgresql", args.skip_postgres)) if not skip]
+        results["or28"] = [bench_or28(engine, args) for engine in engines]
         out_path.write_text(json.dumps(results, indent=2, default=str))
     results["seconds"] = round(time.perf_counter() - t0, 1)
     out_path.write_text(json.dumps(results, indent=2, default=str))

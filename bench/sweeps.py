@@ -105,8 +105,9 @@ class Db:
 def _delete_tree(db: Db, model, where: str, params: tuple, depth: int = 0) -> None:  # noqa: ANN001
     """DELETE the rows of `model` matching `where`, children first (reverse FKs from the models)."""
     table = model._meta.db_table
-    for rel in model._meta.related_objects:
-        if rel.many_to_many or depth > 6:
+    # include_hidden: a relation with related_name="+" (documents.InvoiceMissingFlag.order) is a child too.
+    for rel in model._meta.get_fields(include_hidden=True):
+        if not (rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one)) or depth > 6:
             continue
         child = rel.related_model
         sub = (f'"{rel.field.column}" IN (SELECT "{rel.field.target_field.column}" FROM "{table}" '
@@ -191,7 +192,7 @@ def setup(db: Db, columns: dict[str, list[str]], kind: str, n: int, n_shops: int
                 "index": index, "state": state, "state_reason_code": "", "state_reason_label": "",
                 "offer_id": offer0 + sidx * OFFERS_PER_SHOP + o, "offer_sku": f"SW{kind[:3]}-{sidx * OFFERS_PER_SHOP + o}",
                 "product_sku": f"PRD-{o}", "product_title": f"Produit sweep {o}", "category_code": f"CAT{o % 5}",
-                "category_label": f"Catégorie {o % 5}", "quantity": qty, "unit_price_cents": unit,
+                "category_label": f"Catégorie {o % 5}", "quantity": qty, "canceled_quantity": 0, "unit_price_cents": unit,
                 "price_cents": p, "shipping_price_cents": SHIPPING_CENTS, "tax_code": "TVA20",
                 "tax_rate": "20.0000", "tax_cents": tax, "shipping_tax_code": "TVA20",
                 "shipping_tax_rate": "20.0000", "shipping_tax_cents": stax, "eco_contribution_cents": 0,

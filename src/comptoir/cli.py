@@ -1,11 +1,11 @@
-"""The `comptoir` command: serve, worker, migrate, demo, clock, apikey — Django management commands."""
+"""The `comptoir` command: serve, worker, relay, migrate, demo, clock, apikey — Django management commands."""
 
 from __future__ import annotations
 
 import os
 import sys
 
-COMMANDS = {"serve", "worker", "migrate", "demo", "clock", "apikey", "lifecycle_graph"}
+COMMANDS = {"serve", "worker", "relay", "migrate", "demo", "clock", "apikey", "lifecycle_graph"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -14,7 +14,8 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     if len(argv) < 2 or argv[1] in ("-h", "--help", "help"):
-        print("usage: comptoir {serve [--demo] [--host H] [--port P] [--no-worker] | worker [--once] | migrate | "
+        print("usage: comptoir {serve [--demo] [--host H] [--port P] [--no-worker] | worker [--once] | "
+              "relay [--host H] [--port P] | migrate | "
               "demo | clock show|advance <6d>|reset | apikey <shop_id>|operator}\n"
               "Other Django management commands work too (comptoir check, comptoir shell...).")
         return

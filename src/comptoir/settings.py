@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "comptoir.ledger",
     "comptoir.shipping",
     "comptoir.refunds",
+    "comptoir.relay",
+    "comptoir.documents",
+    "comptoir.messaging",
     "comptoir.api",
     "comptoir.ops",
     "django_htmx",
@@ -51,6 +54,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "comptoir.api.middleware.ApiErrorBodyMiddleware",
+    # Idempotency-Key on the API's writes: a retried request is answered from the first run (api/idempotency.py).
+    "comptoir.api.idempotency.IdempotencyMiddleware",
     # Serves the back offices' CSS and JS from the apps' static folders under gunicorn (no CDN, no nginx).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -61,6 +66,15 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+]
+# What /api/ requests run after ApiErrorBodyMiddleware instead of the rest of MIDDLEWARE (api/middleware.py):
+# the middleware that shows in an API response (language and Content-Language, Content-Length, X-Frame-Options).
+API_MIDDLEWARE = [
+    # First, as right after ApiErrorBodyMiddleware in MIDDLEWARE: the API's writes pass here (a request runs it once).
+    "comptoir.api.idempotency.IdempotencyMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "comptoir.urls"
@@ -185,4 +199,34 @@ COMPTOIR = {
     "API_MAX_PAGE_SIZE": 100,
     "OPERATOR_EMAIL": os.environ.get("COMPTOIR_OPERATOR_EMAIL", "operations@marche-demo.test"),
     "OUTBOX_MAX_ATTEMPTS": env_int("COMPTOIR_OUTBOX_MAX_ATTEMPTS", 8),
+    # The relay address (`comptoir relay`, README « Relais e-mail »): inbound SMTP for RELAY_DOMAIN.
+    "RELAY_HOST": os.environ.get("COMPTOIR_RELAY_HOST", "127.0.0.1"),
+    "RELAY_PORT": env_int("COMPTOIR_RELAY_PORT", 2525),
+    # An order's address bounces this many days after the order ended (closed, refused or canceled).
+    "RELAY_EXPIRY_DAYS": env_int("COMPTOIR_RELAY_EXPIRY_DAYS", 90),
+    "RELAY_MAX_MESSAGE_BYTES": env_int("COMPTOIR_RELAY_MAX_MESSAGE_BYTES", 20 * 1024 * 1024),
+    # Attachments forwarded, in total; beyond, they are left out and the recipient is told so.
+    "RELAY_MAX_ATTACHMENT_BYTES": env_int("COMPTOIR_RELAY_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024),
+    # How much of each message the operator's log keeps.
+    "RELAY_RAW_MAX_BYTES": env_int("COMPTOIR_RELAY_RAW_MAX_BYTES", 512 * 1024),
+    # Order documents (issue 8): upload size limit, and business days after shipment before a missing invoice
+    # is flagged. Files go to STORAGES["documents"] when set (S3: README « Documents »), else var/documents.
+    "DOCUMENT_MAX_BYTES": env_int("COMPTOIR_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024),
+    "INVOICE_MISSING_BUSINESS_DAYS": env_int("COMPTOIR_INVOICE_MISSING_BUSINESS_DAYS", 2),
+    # Message attachments (PDF, JPEG, PNG checked by content): the size limit of each file.
+    "MESSAGE_ATTACHMENT_MAX_BYTES": env_int("COMPTOIR_MESSAGE_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024),
+    # The operator's own legal identity: the seller on the commission invoices it issues to shops at each payout.
+    "OPERATOR_LEGAL": {
+        "NAME": os.environ.get("COMPTOIR_OPERATOR_LEGAL_NAME", "Marché Démo SAS"),
+        "STREET": os.environ.get("COMPTOIR_OPERATOR_LEGAL_STREET", "10 rue de la République"),
+        "ZIP_CODE": os.environ.get("COMPTOIR_OPERATOR_LEGAL_ZIP_CODE", "75011"),
+        "CITY": os.environ.get("COMPTOIR_OPERATOR_LEGAL_CITY", "Paris"),
+        "COUNTRY_ISO_CODE": os.environ.get("COMPTOIR_OPERATOR_LEGAL_COUNTRY_ISO_CODE", "FRA"),
+        "SIREN": os.environ.get("COMPTOIR_OPERATOR_LEGAL_SIREN", "900000001"),
+        "RCS": os.environ.get("COMPTOIR_OPERATOR_LEGAL_RCS", "Paris B 900 000 001"),
+        "LEGAL_FORM": os.environ.get("COMPTOIR_OPERATOR_LEGAL_FORM", "SAS"),
+        "SHARE_CAPITAL": os.environ.get("COMPTOIR_OPERATOR_LEGAL_SHARE_CAPITAL", "50 000 €"),
+        "VAT_NUMBER": os.environ.get("COMPTOIR_OPERATOR_LEGAL_VAT_NUMBER", "FR68900000001"),
+        "EMAIL": os.environ.get("COMPTOIR_OPERATOR_LEGAL_EMAIL", "facturation@marche-demo.test"),
+    },
 }

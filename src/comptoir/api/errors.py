@@ -40,6 +40,8 @@ _FRENCH = {
     "datetime_from_date_parsing": "date invalide",
     "model_attributes_type": "objet JSON attendu",
     "dict_type": "objet JSON attendu",
+    "literal_error": "valeur non autorisée",
+    "decimal_max_digits": "nombre trop long",
 }
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import QuerySet, Sum
 
 from comptoir.ledger.models import LedgerEntry, Payout
-from comptoir.ledger.rules import Account
+from comptoir.ledger.rules import Account, TransactionType
 
 SHOP_ACCOUNTS = (Account.SHOP_PENDING, Account.SHOP_PAYABLE, Account.SHOP_PAID)
 # What a seller's transaction list shows: its pending and payable lines (paid lines mirror PAYMENT).
@@ -99,6 +99,25 @@ def payable_by_shop() -> dict[int, int]:
         .values_list("shop_id", "total")
     )
     return {shop_id: int(total) for shop_id, total in rows if total and total > 0}
+
+
+# The shop's commission legs are negative (deducted from what it is owed), those giving it back positive.
+_COMMISSION_PARTS = {TransactionType.COMMISSION_FEE: "fee", TransactionType.COMMISSION_VAT: "vat",
+                     TransactionType.REFUND_COMMISSION_FEE: "fee", TransactionType.REFUND_COMMISSION_VAT: "vat"}
+
+
+def final_commission_by_order(shop_id: int) -> dict[str, tuple[int, int]]:
+    """Order id → (fee, VAT) of the shop's commission that became final (reached its payable account), net of
+    the commission given back on refunds; positive when the shop owes it. Cumulated over all time."""
+    rows = (LedgerEntry.objects.filter(shop_id=shop_id, account=Account.SHOP_PAYABLE,
+                                       transaction_type__in=list(_COMMISSION_PARTS))
+            .values("order_id", "transaction_type").annotate(total=Sum("amount_cents"))
+            .values_list("order_id", "transaction_type", "total"))
+    result: dict[str, dict[str, int]] = {}
+    for order_id, transaction_type, total in rows:
+        amounts = result.setdefault(order_id, {"fee": 0, "vat": 0})
+        amounts[_COMMISSION_PARTS[TransactionType(transaction_type)]] -= int(total or 0)
+    return {order_id: (amounts["fee"], amounts["vat"]) for order_id, amounts in result.items()}
 
 
 STATEMENT_FILENAME = "versement-{payout_id}.csv"

@@ -2,12 +2,14 @@
 
 Delivery is at least once: a process killed after sending and before marking sends again on restart.
 Each mail carries the event id in its Message-ID and X-Comptoir-Event headers, so receivers can dedupe.
+A batch of claimed events is read, rendered and sent together (see `deliver_many`).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -16,7 +18,7 @@ from django.db.models import F, Q
 
 from comptoir.core import clock
 from comptoir.notifications.models import OutboxEvent, OutboxState
-from comptoir.notifications.rendering import render
+from comptoir.notifications.rendering import Loaded, Mail, load, render
 
 log = logging.getLogger("comptoir.outbox")
 
@@ -45,36 +47,82 @@ def claim(worker_id: str, limit: int) -> list[int]:
 
 
 def deliver(event_id: int, worker_id: str) -> bool:
-    event = OutboxEvent.objects.filter(id=event_id, claimed_by=worker_id, state=OutboxState.PENDING).first()
-    if event is None:
-        return False
-    try:
-        mail = render(event)
-        if mail is not None:
-            message = EmailMessage(
-                subject=mail.subject, body=mail.body, to=mail.to,
-                headers={"Message-ID": f"<outbox-{event.id}@{settings.COMPTOIR['RELAY_DOMAIN']}>",
-                         "X-Comptoir-Event": f"{event.id}:{event.event_type}"},
-            )
-            get_connection(fail_silently=False).send_messages([message])
-    except Exception as exc:  # SMTP down, template error: retry later, then dead-letter
-        dead = event.attempts >= settings.COMPTOIR["OUTBOX_MAX_ATTEMPTS"]
-        OutboxEvent.objects.filter(id=event.id, claimed_by=worker_id).update(
-            state=OutboxState.DEAD if dead else OutboxState.PENDING,
-            next_attempt_at=clock.now() + backoff(event.attempts), claimed_until=None,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        )
-        log.warning("outbox %s (%s) failed, attempt %s: %s", event.id, event.event_type, event.attempts, exc)
-        return False
+    return deliver_many([event_id], worker_id) == 1
+
+
+def _fail(event: OutboxEvent, worker_id: str, exc: Exception) -> None:
+    dead = event.attempts >= settings.COMPTOIR["OUTBOX_MAX_ATTEMPTS"]
     OutboxEvent.objects.filter(id=event.id, claimed_by=worker_id).update(
-        state=OutboxState.SENT, sent_date=clock.now(), claimed_until=None, last_error="",
-        recipients=", ".join(mail.to) if mail else "", subject=mail.subject if mail else "",
+        state=OutboxState.DEAD if dead else OutboxState.PENDING,
+        next_attempt_at=clock.now() + backoff(event.attempts), claimed_until=None,
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
     )
-    return True
+    log.warning("outbox %s (%s) failed, attempt %s: %s", event.id, event.event_type, event.attempts, exc)
+
+
+def deliver_many(event_ids: list[int], worker_id: str) -> int:
+    """Send the claimed events: what their mails need is read for all of them at once, the mails go through one
+    mail connection, and the sent ones are marked by one statement at the end (delivery stays at least once).
+    A failing event is retried later on its own; the others go on. Returns how many were sent."""
+    events = list(OutboxEvent.objects.filter(id__in=event_ids, claimed_by=worker_id, state=OutboxState.PENDING)
+                  .order_by("id"))
+    if not events:
+        return 0
+    loaded: Loaded | None = None
+    try:
+        loaded = load(events)
+    except Exception:  # noqa: BLE001 - each event then reads its own data (and fails on its own)
+        log.warning("outbox: loading a batch of %s events failed", len(events), exc_info=True)
+    mailer = get_connection(fail_silently=False)
+    sent: list[tuple[OutboxEvent, Mail | None]] = []
+    try:
+        for event in events:
+            try:
+                mail = render(event, loaded)
+                if mail is not None:
+                    mailer.open()  # once for the batch: an SMTP backend keeps the session for the next mails
+                    mailer.send_messages([EmailMessage(
+                        subject=mail.subject, body=mail.body, to=mail.to,
+                        headers={"Message-ID": f"<outbox-{event.id}@{settings.COMPTOIR['RELAY_DOMAIN']}>",
+                                 "X-Comptoir-Event": f"{event.id}:{event.event_type}"},
+                    )])
+            except Exception as exc:  # SMTP down, template error: retry later, then dead-letter
+                _fail(event, worker_id, exc)
+                _close(mailer)  # a broken session is not reused
+                continue
+            sent.append((event, mail))
+    finally:
+        _close(mailer)
+        _mark_sent(sent, worker_id)
+    return len(sent)
+
+
+def _close(mailer: Any) -> None:
+    try:
+        mailer.close()
+    except Exception:  # noqa: BLE001 - closing a dead SMTP session
+        log.debug("outbox: closing the mail connection failed", exc_info=True)
+
+
+def _mark_sent(sent: list[tuple[OutboxEvent, Mail | None]], worker_id: str) -> None:
+    if not sent:
+        return
+    fields = {f.name: f for f in OutboxEvent._meta.concrete_fields}
+    q = connection.ops.quote_name
+    now = fields["sent_date"].get_db_prep_save(clock.now(), connection)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {q(OutboxEvent._meta.db_table)} SET {q('state')} = %s, {q('sent_date')} = %s, "
+            f"{q('claimed_until')} = NULL, {q('last_error')} = '', {q('recipients')} = %s, {q('subject')} = %s "
+            f"WHERE {q('id')} = %s AND {q('claimed_by')} = %s",
+            [[OutboxState.SENT.value, now, ", ".join(mail.to) if mail else "",
+              fields["subject"].get_db_prep_save(mail.subject if mail else "", connection), event.id, worker_id]
+             for event, mail in sent],
+        )
 
 
 def sweep_outbox(worker_id: str, *, limit: int | None = None) -> int:
     ids = claim(worker_id, limit or settings.COMPTOIR["WORKER_BATCH_SIZE"])
-    for event_id in ids:
-        deliver(event_id, worker_id)
+    if ids:
+        deliver_many(ids, worker_id)
     return len(ids)

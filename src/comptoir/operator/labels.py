@@ -21,6 +21,10 @@ EVENT_LABELS: dict[str, str] = {
     "LinesCanceled": "Articles annulés (client remboursé)",
     "OrderRefunded": "Remboursement",
     "RefundPaymentFailed": "Remboursement refusé par le prestataire de paiement",
+    "RelayMailBlocked": "Mail bloqué par le relais",
+    "InvoiceMissing": "Facture manquante après expédition",
+    "CustomerMessageReceived": "Message du client au vendeur",
+    "SellerMessageReceived": "Réponse du vendeur au client",
     "OrderReceived": "Commande reçue",
     "OrderClosed": "Commande clôturée",
 }

@@ -2,6 +2,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from comptoir.operator import views
+from comptoir.operator.views import documents as document_views
+from comptoir.operator.views import relay as relay_views
 
 app_name = "operator"
 
@@ -10,7 +12,14 @@ urlpatterns = [
     path("connexion/", views.OperatorLogin.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(next_page=reverse_lazy("operator:login")), name="logout"),
     path("commandes/", views.order_list, name="orders"),
+    path("commandes/factures-manquantes/", document_views.invoices_missing, name="invoices_missing"),
     path("commandes/<str:order_id>/", views.order_detail, name="order"),
+    path("commandes/<str:order_id>/documents/<int:document_id>/", document_views.document_download,
+         name="document_download"),
+    path("commandes/<str:order_id>/rembourser/", views.refund, name="refund"),
+    path("commandes/<str:order_id>/rembourser/proposition/", views.refund_proposal, name="refund_proposal"),
+    path("commandes/<str:order_id>/annuler/", views.cancel_lines, name="cancel_lines"),
+    path("commandes/<str:order_id>/annuler-commande/", views.cancel_order, name="cancel_order"),
     path("commandes/<str:order_id>/<str:action>/", views.fraud_decision, name="fraud"),
     path("boutiques/", views.shop_list, name="shops"),
     path("boutiques/<int:shop_id>/", views.shop_detail, name="shop"),
@@ -20,8 +29,11 @@ urlpatterns = [
     path("versements/lancer/", views.payout_run, name="payout_run"),
     path("versements/<int:payout_id>/", views.payout_detail, name="payout"),
     path("versements/<int:payout_id>/releve.csv", views.payout_csv, name="payout_csv"),
+    path("versements/<int:payout_id>/factures/<int:document_id>/", views.payout_invoice, name="payout_invoice"),
     path("notifications/", views.outbox_list, name="outbox"),
     path("notifications/<int:event_id>/renvoyer/", views.outbox_replay, name="outbox_replay"),
     path("mails/", views.mail_list, name="mails"),
     path("mails/<str:name>/", views.mail_detail, name="mail"),
+    path("relais/", relay_views.relay_list, name="relay"),
+    path("relais/<int:message_id>/", relay_views.relay_detail, name="relay_message"),
 ]

@@ -24,7 +24,17 @@ from comptoir.core import clock
 from comptoir.orders import services
 from comptoir.orders.models import Order
 from comptoir.orders.rules import Decision
-from comptoir.orders.states import STATE_LABELS, Actor, OrderState, TimerKind, Trigger
+from comptoir.orders.states import (
+    DROPPED_LINE_STATES,
+    STATE_LABELS,
+    Actor,
+    FlagTimerKind,
+    OrderState,
+    TimerKind,
+    Trigger,
+)
+from comptoir.refunds import services as refunds
+from comptoir.refunds.rules import RefundMode
 from comptoir.shipping.services import ensure_default_carriers
 from comptoir.shops.models import Shop, ShopMember
 from comptoir.shops.services import issue_api_key
@@ -380,15 +390,58 @@ def load_demo() -> str:
             travel(start - timedelta(days=90))
             offers = _create_accounts(start - timedelta(days=90))
             ensure_default_carriers()  # seeded by migration; back if the database was flushed
+            refunds.ensure_default_reasons()  # idem
             for number, cart in enumerate(carts, start=1001):
                 travel(cart.created or start)
                 for order in _import(number, cart, offers):
                     _drive(order, cart, travel)
+            _refund_some(start, travel)
     except IntegrityError:
         if Shop.objects.filter(id=SHOP_IDS[0]).exists():  # a concurrent load won
             return ALREADY_LOADED
         raise
     return _summary(len(carts))
+
+
+def _live(order: Order) -> list[Any]:
+    return [line for line in order.lines.order_by("index") if line.state not in DROPPED_LINE_STATES]
+
+
+def _one_unit_to_cancel(order: Order) -> list[Any]:
+    """A line with several units, or the first of several lines: the order itself stays to ship."""
+    lines = _live(order)
+    several = [line for line in lines if line.quantity > 1]
+    return several[:1] or (lines[:1] if len(lines) > 1 else [])
+
+
+# (shop, state of the order, the line it picks, the request on that line)
+DEMO_REFUNDS: tuple[tuple[int, OrderState, Callable[[Order], list[Any]], Callable[[Any], Any]], ...] = (
+    (2001, S.SHIPPED, lambda o: _live(o)[:1],  # a commercial gesture of 5,00 € excluding tax
+     lambda line: refunds.LineRequest(line.line_id, "22", RefundMode.AMOUNT, amount_cents=500)),
+    (2002, S.RECEIVED, lambda o: _live(o)[:1],  # a line refunded in full after reception
+     lambda line: refunds.LineRequest(line.line_id, "17")),
+    (2003, S.SHIPPING, _one_unit_to_cancel,  # one unit canceled before it ships
+     lambda line: refunds.LineRequest(line.line_id, "35", RefundMode.QUANTITY, quantity=1)),
+)
+
+
+def _refund_some(start: datetime, travel: Callable[[datetime], None]) -> None:
+    """DEMO_REFUNDS through the refunds services, an hour after each order's last move (the first order of
+    the shop and state that fits); the worker's payment run then pays them back."""
+    for shop_id, state, pick, request in DEMO_REFUNDS:
+        for order in Order.objects.filter(shop_id=shop_id, state=state).order_by("order_id"):
+            picked = pick(order)
+            if picked:
+                break
+        else:
+            continue
+        last = order.history.order_by("-created_date").values_list("created_date", flat=True).first()
+        at = min(start - timedelta(minutes=5), (last or start) + timedelta(hours=1))
+        travel(at)
+        seller = services.Who(Actor.SELLER, f"vendeur{shop_id}@demo.test")
+        act = refunds.cancel_lines if state == S.SHIPPING else refunds.refund_lines
+        act(requests=[request(picked[0])], who=seller, shop_id=shop_id)
+        _run_timer(order, FlagTimerKind.REFUND_PAYMENT, at, travel)  # type: ignore[arg-type]
 
 
 def _summary(cart_count: int) -> str:

@@ -36,6 +36,12 @@ AUDIENCES: Final[dict[str, tuple[str, ...]]] = {
     "LinesCanceled": ("CUSTOMER",),  # some lines or units canceled before shipping, the customer paid back
     "OrderRefunded": ("CUSTOMER",),
     "RefundPaymentFailed": ("OPERATOR",),  # the payment provider refused to pay a refund back: retried, then a person acts  # the seller (or the operator) refunds lines: the operator tells the customer
+    # A seller's mail through the relay address broke the guide's rules: kept, not forwarded (relay app).
+    "RelayMailBlocked": ("OPERATOR", "SELLER"),
+    "InvoiceMissing": ("SELLER",),  # still no invoice N business days after shipment (documents sweep)
+    # Messages (messaging app): the seller hears of a customer's message, the customer of the seller's answer.
+    "CustomerMessageReceived": ("SELLER",),
+    "SellerMessageReceived": ("CUSTOMER",),
     "OrderReceived": ("SELLER",),
     "OrderClosed": (),
 }

@@ -93,6 +93,9 @@ class Order(models.Model):
             models.Index(fields=["shop", "last_updated_date"], name="order_shop_updated"),
             models.Index(fields=["state", "created_date"], name="order_state_created"),
             models.Index(fields=["created_date", "id"], name="order_created"),
+            # The missing-invoice sweep walks shipped orders without an invoice, oldest shipment first.
+            models.Index(fields=["shipped_date", "id"], name="order_shipped_no_invoice",
+                         condition=models.Q(has_invoice=False, shipped_date__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -2,18 +2,31 @@
 
 A trigger the table no longer allows (the seller accepted meanwhile) makes the timer a no-op.
 Calls to the payment provider are made outside the transaction, with stable idempotency keys.
+Timers that only fire a trigger (auto-refusal, reception, closing...) are handled by batches: one transaction
+locks the batch's orders, takes their timers and applies the same transition to all of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 
 from comptoir.core import clock
 from comptoir.orders.errors import OrderInvalidState
 from comptoir.orders.models import Order, OrderLine
-from comptoir.orders.services.lifecycle import SYSTEM, apply_transition, check, lock_lines
+from comptoir.orders.services.lifecycle import (
+    SYSTEM,
+    apply_transition,
+    apply_transitions,
+    check,
+    lock_lines,
+    lock_lines_of,
+    lock_orders,
+    writing,
+)
 from comptoir.orders.states import DROPPED_LINE_STATES, OrderState, TimerKind, Trigger
 from comptoir.payments import services as payment_services
 
@@ -22,12 +35,12 @@ AUTO_REFUSAL_LABEL = "refus automatique"
 
 
 def _locked(order_pk: int) -> Order | None:
-    return Order.objects.select_for_update().filter(pk=order_pk).first()
+    return lock_orders([order_pk]).get(order_pk)
 
 
 def _fire(order_pk: int, trigger: Trigger, *, still_pending: Callable[[], bool], prepare=None, **kwargs) -> bool:
     """Fire `trigger` as SYSTEM if still allowed; returns whether anything changed."""
-    with transaction.atomic():
+    with writing():
         order = _locked(order_pk)
         if order is None or not still_pending():
             return False
@@ -53,6 +66,35 @@ def live_amount_cents(order_pk: int) -> int:
     return total
 
 
+Prepare = Callable[[Order, list[OrderLine], datetime], None]
+
+
+def _late(order: Order, _lines: list[OrderLine], _now: datetime) -> None:
+    order.shipping_late = True
+
+
+def _received(order: Order, lines: list[OrderLine], now: datetime) -> None:
+    order.received_date = now
+    for line in lines:
+        if line.state == OrderState.SHIPPED:
+            line.received_date = now
+
+
+def _closed(order: Order, _lines: list[OrderLine], now: datetime) -> None:
+    order.closed_date = now
+
+
+# The timers that fire one trigger as SYSTEM: the trigger, what it sets first, the reason it records.
+FIRING: dict[TimerKind, tuple[Trigger, Prepare | None, dict[str, Any]]] = {
+    TimerKind.AUTO_REFUSE: (Trigger.AUTO_REFUSE, None,
+                            {"reason_code": AUTO_REFUSAL_CODE, "reason_label": AUTO_REFUSAL_LABEL}),
+    TimerKind.SHIPPING_DEADLINE: (Trigger.MARK_SHIPPING_LATE, _late, {}),
+    TimerKind.AUTO_RECEIVE: (Trigger.RECEIVE, _received, {}),
+    TimerKind.AUTO_CLOSE: (Trigger.CLOSE, _closed, {}),
+    TimerKind.ACCEPTANCE_WARNING: (Trigger.WARN_ACCEPTANCE_DEADLINE, None, {}),
+}
+
+
 def handle(kind: TimerKind, order_pk: int, still_pending: Callable[[], bool]) -> bool:
     """Entry point of the worker for order timers. `still_pending()` re-checks the claimed row in the
     transaction, so a timer cancelled meanwhile does nothing."""
@@ -60,32 +102,42 @@ def handle(kind: TimerKind, order_pk: int, still_pending: Callable[[], bool]) ->
         return _debit(order_pk, still_pending)
     if kind == TimerKind.RENEW_AUTHORIZATION:
         return _renew(order_pk, still_pending)
-    if kind == TimerKind.AUTO_REFUSE:
-        return _fire(order_pk, Trigger.AUTO_REFUSE, still_pending=still_pending,
-                     reason_code=AUTO_REFUSAL_CODE, reason_label=AUTO_REFUSAL_LABEL)
     if kind == TimerKind.DEBIT_GIVE_UP:
         return _debit(order_pk, still_pending, giving_up=True)
-    if kind == TimerKind.SHIPPING_DEADLINE:
-        def late(order: Order, _lines: list) -> None:
-            order.shipping_late = True
+    if kind in FIRING:
+        trigger, prep, reason = FIRING[kind]
 
-        return _fire(order_pk, Trigger.MARK_SHIPPING_LATE, still_pending=still_pending, prepare=late)
-    if kind == TimerKind.AUTO_RECEIVE:
-        def received(order: Order, lines: list) -> None:
-            order.received_date = clock.now()
-            for line in lines:
-                if line.state == OrderState.SHIPPED:
-                    line.received_date = order.received_date
+        def prepare(order: Order, lines: list[OrderLine]) -> None:
+            if prep is not None:
+                prep(order, lines, clock.now())
 
-        return _fire(order_pk, Trigger.RECEIVE, still_pending=still_pending, prepare=received)
-    if kind == TimerKind.AUTO_CLOSE:
-        def closed(order: Order, _lines: list) -> None:
-            order.closed_date = clock.now()
-
-        return _fire(order_pk, Trigger.CLOSE, still_pending=still_pending, prepare=closed)
-    if kind == TimerKind.ACCEPTANCE_WARNING:
-        return _fire(order_pk, Trigger.WARN_ACCEPTANCE_DEADLINE, still_pending=still_pending)
+        return _fire(order_pk, trigger, still_pending=still_pending, prepare=prepare, **reason)
     raise AssertionError(f"no handler for timer {kind}")
+
+
+def handle_batch(kind: TimerKind, timers: list[tuple[int, int]], take: Callable[[list[int]], set[int]]) -> int:
+    """The FIRING timers (timer pk, order pk) of one kind, in one transaction: lock their orders (in id order),
+    `take(timer pks)` marks done those still claimed and pending and returns them, then each order whose
+    trigger the table still allows moves exactly as `handle` would move it, its rows written with the others'.
+    An error rolls the whole batch back (the worker then runs its timers one by one). Returns the orders moved."""
+    trigger, prepare, reason = FIRING[kind]
+    with writing():
+        orders = lock_orders([order_pk for _, order_pk in timers])
+        taken = take([timer_pk for timer_pk, _ in timers])
+        due = [orders[order_pk] for timer_pk, order_pk in timers if timer_pk in taken and order_pk in orders]
+        lines = lock_lines_of(due)
+        now = clock.now()
+        batch = []
+        for order in due:
+            try:
+                transition = check(order, trigger, SYSTEM, lines[order.pk])
+            except OrderInvalidState:
+                continue  # the seller (or someone) moved the order meanwhile: the timer is a no-op
+            if prepare is not None:
+                prepare(order, lines[order.pk], now)
+            batch.append((order, lines[order.pk], transition))
+        apply_transitions(batch, SYSTEM, now, **reason)
+    return len(batch)
 
 
 def _debit(order_pk: int, still_pending: Callable[[], bool], *, giving_up: bool = False) -> bool:

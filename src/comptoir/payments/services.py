@@ -18,18 +18,11 @@ from comptoir.payments.models import (
 
 
 def _record(payment: Payment, kind: str, key: str, amount: int, result: ProviderResult) -> None:
-    PaymentOperation.objects.get_or_create(
-        idempotency_key=key,
-        defaults={
-            "payment": payment,
-            "kind": kind,
-            "amount_cents": amount,
-            "succeeded": result.succeeded,
-            "provider_ref": result.reference,
-            "failure_reason": result.failure_reason,
-            "created_date": clock.now(),
-        },
-    )
+    """Log the call once per key: one INSERT … ON CONFLICT DO NOTHING (a replay keeps the first row)."""
+    PaymentOperation.objects.bulk_create([PaymentOperation(
+        idempotency_key=key, payment=payment, kind=kind, amount_cents=amount, succeeded=result.succeeded,
+        provider_ref=result.reference, failure_reason=result.failure_reason, created_date=clock.now(),
+    )], ignore_conflicts=True)
 
 
 def authorize_order(*, order_pk: int, order_id: str, amount_cents: int, currency: str,
@@ -101,7 +94,7 @@ def release_order(*, order_pk: int, order_id: str) -> None:
     _record(payment, OperationKind.RELEASE, key, payment.authorized_cents, result)
     payment.status = PaymentStatus.RELEASED
     payment.released_cents = payment.authorized_cents
-    payment.save()
+    payment.save(update_fields=["status", "released_cents"])
 
 
 def call_reauthorize(*, order_pk: int, order_id: str) -> ProviderResult:

@@ -10,7 +10,6 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 
 from comptoir.core import clock
 from comptoir.payments.adapter import ProviderResult
@@ -21,22 +20,12 @@ class SimulatedProvider:
     name = "simulated"
 
     def _once(self, *, key: str, kind: str, reference: str, amount_cents: int, refused: str) -> ProviderResult:
-        existing = SimulatedCharge.objects.filter(idempotency_key=key).first()
-        if existing is None:
-            now = clock.now()
-            try:
-                with transaction.atomic():
-                    existing = SimulatedCharge.objects.create(
-                        idempotency_key=key,
-                        kind=kind,
-                        reference=reference,
-                        amount_cents=amount_cents,
-                        succeeded=not refused,
-                        failure_reason=refused,
-                        created_date=now,
-                    )
-            except IntegrityError:  # a concurrent replay won: answer what it got
-                existing = SimulatedCharge.objects.get(idempotency_key=key)
+        # INSERT … ON CONFLICT DO NOTHING then read: a replay (or a concurrent twin) answers the first result.
+        SimulatedCharge.objects.bulk_create([SimulatedCharge(
+            idempotency_key=key, kind=kind, reference=reference, amount_cents=amount_cents,
+            succeeded=not refused, failure_reason=refused, created_date=clock.now(),
+        )], ignore_conflicts=True)
+        existing = SimulatedCharge.objects.get(idempotency_key=key)
         expires = existing.created_date + timedelta(days=settings.COMPTOIR["AUTHORIZATION_VALIDITY_DAYS"])
         return ProviderResult(
             succeeded=existing.succeeded,

@@ -191,10 +191,11 @@ def proposed_excl_tax(line: LineAccount, quantity: int) -> int:
 def _part(cents: int | None, *, remaining: int, remaining_tax: int, rate: Decimal, tax_included: bool,
           what: str) -> tuple[int, int]:
     """(amount incl. tax, its tax) for an amount typed excl. tax (or incl. tax), checked against what remains."""
+    field = "shipping_amount" if "port" in what else "amount"
     if cents is None or cents == 0:
         return 0, 0
     if cents < 0:
-        raise RefundInvalid(f"Le montant {what} ne peut pas être négatif.", field="amount")
+        raise RefundInvalid(f"Le montant {what} ne peut pas être négatif.", field=field)
     remaining_excl = remaining - remaining_tax
     if tax_included:
         gross = cents
@@ -208,7 +209,7 @@ def _part(cents: int | None, *, remaining: int, remaining_tax: int, rate: Decima
         raise RefundAmountExceeded(
             f"Le montant {what} ({euros(gross)} TTC) dépasse ce qui reste remboursable sur la ligne : "
             f"{euros(remaining)} TTC, soit {euros(remaining_excl)} HT.",
-            field="amount",
+            field=field,
         )
     if gross == remaining:
         tax = remaining_tax

@@ -32,6 +32,7 @@ from comptoir.payments import services as payment_services
 from comptoir.refunds import queries
 from comptoir.refunds.errors import (
     BalanceInsufficient,
+    CancelationQuantityExceeded,
     RefundInvalid,
     RefundLineInvalidState,
     RefundReasonInvalid,
@@ -243,6 +244,11 @@ def cancel_order(*, order_id: str, who: Who, shop_id: int | None, reason_code: s
                              ReasonType.CANCELATION, who, {})
             apply_transition(order, lines, transition, who, reason_code=reason.code, reason_label=reason.label)
             return []
+        # Every unit or nothing: with units in a parcel, FULL would cancel only the others and leave the order.
+        if any(a.in_shipments_quantity for a in queries.line_accounts(order.pk, lines).values()):
+            raise CancelationQuantityExceeded(
+                f"Commande {order.order_id} : des unités sont déjà dans un colis, la commande ne peut plus être "
+                "annulée en entier. Annulez ligne par ligne les unités restantes (OR30).")
         code = reason_code or default_reason_code(ReasonType.CANCELATION, who)
         requests = [LineRequest(line.line_id, code, RefundMode.FULL)
                     for line in lines if line.state not in DROPPED_LINE_STATES]

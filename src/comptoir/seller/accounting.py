@@ -1,6 +1,8 @@
-"""Seller back office, Comptabilité (/vendeur/comptabilite/): balances, the filtered ledger lines, their CSV.
+"""Seller back office, Comptabilité (/vendeur/comptabilite/): balances, the filtered ledger lines, their CSV,
+and the operator's commission invoices to the shop (one per payout, Factur-X).
 
-Read-only, through ledger.queries; the French labels and the CSV come from comptoir.web.accounting.
+Read-only, through ledger.queries and documents.queries; the French labels and the CSV come from
+comptoir.web.accounting.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from comptoir.documents import queries as document_queries
 from comptoir.ledger import queries as ledger_queries
 from comptoir.seller.forms import TransactionFilterForm
 from comptoir.seller.views import seller_view
@@ -52,7 +55,21 @@ def accounting(request: HttpRequest) -> HttpResponse:
         "page": page, "rows": rows, "total": page.paginator.count, "querystring_nopage": params.urlencode(),
         "export_url": f"{reverse('seller:accounting_csv')}?{params.urlencode()}",
         "form_error": "" if valid else "Filtres invalides : la liste n'est pas filtrée. Corrigez-les ci-dessous.",
+        "commission_invoices": document_queries.commission_invoices_of_shop(shop.id),
     }, status=200 if valid else 400)
+
+
+@seller_view
+def commission_invoice(request: HttpRequest, document_id: int) -> HttpResponse:
+    """One of the shop's commission invoices; another shop's is not found."""
+    shop: Shop = request.shop  # type: ignore[attr-defined]
+    document = document_queries.commission_invoice_of_shop(shop.id, document_id)
+    if document is None:
+        raise Http404("Facture introuvable")
+    response = HttpResponse(document_queries.read_bytes(document), content_type=document.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{document.file_name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @seller_view

@@ -22,6 +22,9 @@ from django.views.decorators.http import require_POST
 
 from comptoir.core import clock
 from comptoir.core.errors import ComptoirError
+from comptoir.documents import queries as document_queries
+from comptoir.messaging import queries as messaging_queries
+from comptoir.messaging.rules import Participant
 from comptoir.orders import queries, services
 from comptoir.orders.models import Order
 from comptoir.orders.rules import Decision
@@ -35,12 +38,13 @@ from comptoir.shops.models import ApiKey, Shop, ShopMember
 from comptoir.web import orderlist
 from comptoir.web.countdown import auto_refusal
 from comptoir.web.errors import french_message
+from comptoir.web.refunds import order_refunds
 from comptoir.web.views import SurfaceLoginView, confirmation, invalid_form_dialog, is_confirmed
 
 BASE = "seller/base.html"
 LOGIN_URL = reverse_lazy("seller:login")
-TABS = [("expedition", "Expédition"), ("contact", "Contacter le client"), ("historique", "Historique"),
-        ("documents", "Documents")]
+TABS = [("expedition", "Expédition"), ("contact", "Contacter le client"), ("messages", "Messages"),
+        ("historique", "Historique"), ("documents", "Documents")]
 
 
 # The shop a member of several shops works on, chosen in the header; only ever one of the user's shops.
@@ -114,6 +118,8 @@ def home(request: HttpRequest) -> HttpResponse:
     balances = queries.shop_balances(shop.id)
     return render(request, "seller/home.html", {"shop": shop, "ind": indicators, "balances": balances,
                                                 "untracked": shipping_queries.untracked_flagged_count(shop.id),
+                                                "invoices_missing": document_queries.invoice_missing_count(shop.id),
+                                                "unread": messaging_queries.shop_unread(shop.id),
                                                 "nav": "home"})
 
 
@@ -162,21 +168,6 @@ def _shop_order(request: HttpRequest, order_id: str) -> Order:
     return order
 
 
-def _amounts(order: Order, lines: list[Any]) -> dict[str, int]:
-    live = [line for line in lines if line.state not in (OrderState.REFUSED, OrderState.CANCELED)] or lines
-    vat = sum(line.tax_cents + line.shipping_tax_cents for line in live)
-    commission = sum(line.commission_fee_cents + line.commission_vat_cents for line in live)
-    return {
-        "products": sum(line.price_cents for line in live),
-        "shipping": sum(line.shipping_price_cents for line in live),
-        "total": sum(line.price_cents + line.shipping_price_cents for line in live),
-        "vat": vat,
-        "eco": sum(line.eco_contribution_cents * line.quantity for line in live),
-        "commission": commission,
-        "net": sum(line.price_cents + line.shipping_price_cents for line in live) - commission,
-    }
-
-
 def _detail_context(request: HttpRequest, order: Order, form: DecisionForm | None = None) -> dict[str, Any]:
     lines = list(order.lines.all())
     allowed = allowed_triggers(facts_of(order, lines), Actor.SELLER)
@@ -190,11 +181,12 @@ def _detail_context(request: HttpRequest, order: Order, form: DecisionForm | Non
         "shop": request.shop, "order": order, "lines": lines, "history": list(order.history.all()),  # type: ignore[attr-defined]
         "customer": orderlist.seen_customer(order), "allowed": allowed, "can_decide": can_decide,
         "form": form or (DecisionForm(lines=waiting) if can_decide else None), "tabs": TABS, "tab": tab,
-        "amounts": _amounts(order, lines), "nav": "orders",
+        **order_refunds(order, lines, Actor.SELLER), "nav": "orders",
         "relay_email": f"{order.relay_token}@{settings.COMPTOIR['RELAY_DOMAIN']}",
         "can_ship": Trigger.SHIP in allowed,
         "auto_refusal": auto_refusal(deadline, clock.now()) if can_decide and deadline else None,
         "shipping": shipping_tab(order, lines) if tab == "expedition" else None,
+        "message_threads": messaging_queries.order_threads(order.pk, Participant.SHOP),
     }
 
 

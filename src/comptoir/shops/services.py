@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -62,6 +63,23 @@ def issue_api_key(*, shop_id: int | None, raw_key: str | None = None, label: str
             kind=kind, shop_id=shop_id, digest=digest_key(raw), prefix=raw[:8], label=label, created_date=now
         )
     return raw
+
+
+@dataclass(frozen=True, slots=True)
+class KeyOwner:
+    """Who a valid API key belongs to: its kind and shop id (no model loaded: the API's hot path)."""
+
+    kind: str
+    shop_id: int | None
+
+
+def key_owner(raw_key: str) -> KeyOwner | None:
+    """The owner of a key not revoked, in one narrow query (two columns, no join)."""
+    if not raw_key:
+        return None
+    row = (ApiKey.objects.filter(digest=digest_key(raw_key.strip()), revoked_date__isnull=True)
+           .values_list("kind", "shop_id").first())
+    return None if row is None else KeyOwner(row[0], row[1])
 
 
 def authenticate_key(raw_key: str) -> ApiKey | None:

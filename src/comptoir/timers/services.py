@@ -2,36 +2,53 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
+from django.db import transaction
+
 from comptoir.core import clock
+from comptoir.notifications import services as notification_services
 from comptoir.orders.states import TimerKind
 from comptoir.timers.models import Timer, TimerState
 
 
 def schedule(*, order_pk: int, kind: TimerKind, due_at: datetime) -> None:
     """One pending timer per order and kind: a new schedule replaces the pending one."""
-    now = clock.now()
-    Timer.objects.filter(order_id=order_pk, kind=kind, state=TimerState.PENDING).update(
-        state=TimerState.CANCELED, done_date=now
-    )
-    Timer.objects.create(order_id=order_pk, kind=kind, due_at=due_at, created_date=now)
+    replace(order_pk=order_pk, cancel=[], schedules={kind: due_at})
 
 
 def replace(*, order_pk: int, cancel: list[TimerKind], schedules: dict[TimerKind, datetime]) -> None:
     """`cancel` the pending timers of those kinds and `schedule` each of `schedules` (kind → due), at once:
     the pending timers of every kind concerned are canceled by one UPDATE, the new ones created by one INSERT."""
-    kinds = list(dict.fromkeys([*cancel, *schedules]))
-    if not kinds:
-        return
-    now = clock.now()
-    Timer.objects.filter(order_id=order_pk, kind__in=kinds, state=TimerState.PENDING).update(
-        state=TimerState.CANCELED, done_date=now
-    )
-    if schedules:
-        Timer.objects.bulk_create(
-            [Timer(order_id=order_pk, kind=kind, due_at=due, created_date=now) for kind, due in schedules.items()]
-        )
+    replace_many([(order_pk, cancel, schedules)], now=clock.now())
+
+
+def replace_many(entries: Sequence[tuple[int, list[TimerKind], dict[TimerKind, datetime]]], *, now: datetime) -> None:
+    """`replace` for many orders (order pk, kinds to cancel, kind → due): one UPDATE per set of kinds concerned
+    (a sweep's orders share one), one INSERT for every new timer; plain SQL, as every transition comes here."""
+    by_kinds: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    new: list[tuple[str, int, datetime]] = []
+    for order_pk, cancel_kinds, schedules in entries:
+        kinds = tuple(dict.fromkeys([*cancel_kinds, *schedules]))
+        if kinds:
+            by_kinds[kinds].append(order_pk)
+        new.extend((kind, order_pk, due) for kind, due in schedules.items())
+    connection = transaction.get_connection()
+    q = connection.ops.quote_name
+    done = Timer._meta.get_field("done_date").get_db_prep_save(now, connection)
+    with connection.cursor() as cursor:
+        for kinds, order_pks in by_kinds.items():
+            cursor.execute(
+                f"UPDATE {q(Timer._meta.db_table)} SET {q('state')} = %s, {q('done_date')} = %s "
+                f"WHERE {q('order_id')} IN ({', '.join(['%s'] * len(order_pks))}) "
+                f"AND {q('kind')} IN ({', '.join(['%s'] * len(kinds))}) AND {q('state')} = %s",
+                [TimerState.CANCELED.value, done, *order_pks, *kinds, TimerState.PENDING.value],
+            )
+    notification_services.insert_rows(Timer, [
+        {"kind": str(kind), "order": order_pk, "due_at": due, "created_date": now} for kind, order_pk, due in new
+    ])
 
 
 def cancel(*, order_pk: int, kinds: list[TimerKind]) -> None:
@@ -47,4 +64,3 @@ def pending_due_at(*, order_pk: int, kind: TimerKind) -> datetime | None:
         .values_list("due_at", flat=True)
         .first()
     )
-

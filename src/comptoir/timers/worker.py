@@ -18,6 +18,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 
 from comptoir.core import clock
+from comptoir.documents import timers as document_timers
 from comptoir.notifications import services as notification_services
 from comptoir.orders import timers as order_timers
 from comptoir.orders.states import FlagTimerKind, TimerKind
@@ -85,16 +86,60 @@ def run_timer(timer_pk: int, kind: str, order_pk: int, worker_id: str) -> bool:
         return False
 
 
+def _taker(worker_id: str) -> Callable[[list[int]], set[int]]:
+    def take(timer_pks: list[int]) -> set[int]:
+        """`still_pending` for a batch: inside the handler's transaction, mark done those of the rows still ours
+        and pending (one UPDATE ... RETURNING) and say which."""
+        if not timer_pks:
+            return set()
+        q = connection.ops.quote_name
+        done = Timer._meta.get_field("done_date").get_db_prep_save(clock.now(), connection)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {q(Timer._meta.db_table)} SET {q('state')} = %s, {q('done_date')} = %s "
+                f"WHERE {q('id')} IN ({', '.join(['%s'] * len(timer_pks))}) AND {q('state')} = %s "
+                f"AND {q('claimed_by')} = %s RETURNING {q('id')}",
+                [TimerState.DONE.value, done, *timer_pks, TimerState.PENDING.value, worker_id],
+            )
+            return {row[0] for row in cursor.fetchall()}
+
+    return take
+
+
+def run_batch(kind: str, timers: list[tuple[int, int]], worker_id: str) -> None:
+    """Timers of one FIRING kind (timer pk, order pk) in one transaction; if the batch fails, one by one, so
+    that one bad order delays nobody else and gets its own error and backoff."""
+    try:
+        order_timers.handle_batch(TimerKind(kind), timers, _taker(worker_id))
+    except Exception:  # noqa: BLE001 - rolled back as a whole: each timer gets its own run below
+        log.warning("batch of %s %s timers failed; running them one by one", len(timers), kind, exc_info=True)
+        for timer_pk, order_pk in timers:
+            run_timer(timer_pk, kind, order_pk, worker_id)
+
+
 def sweep_timers(worker_id: str, *, limit: int | None = None) -> int:
-    """One batch; returns how many timers were claimed."""
+    """One batch; returns how many timers were claimed. Consecutive timers (by due date) of a kind that only
+    fires a trigger run as one batch (`orders.timers.handle_batch`); the others one by one, in due order."""
     rows = claim_due(worker_id, limit or settings.COMPTOIR["WORKER_BATCH_SIZE"])
+    run: list[tuple[int, int]] = []
+    run_kind = ""
     for timer_pk, kind, order_pk in rows:
-        run_timer(timer_pk, kind, order_pk, worker_id)
+        if run and kind != run_kind:
+            run_batch(run_kind, run, worker_id)
+            run = []
+        if kind in order_timers.FIRING:
+            run.append((timer_pk, order_pk))
+            run_kind = kind
+        else:
+            run_timer(timer_pk, kind, order_pk, worker_id)
+    if run:
+        run_batch(run_kind, run, worker_id)
     return len(rows)
 
 
 # Every sweep returns how much it did; later issues add theirs here (webhooks, ...).
-SWEEPS: list[Callable[[str], int]] = [sweep_timers, notification_services.sweep_outbox]
+SWEEPS: list[Callable[[str], int]] = [sweep_timers, notification_services.sweep_outbox,
+                                      document_timers.sweep_invoice_missing]
 
 
 def run_until_idle(worker_id: str | None = None, *, max_rounds: int = 1000) -> int:

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field, StrictBool
 
+from comptoir.api.mirakl.refund_fields import attach_refunds
 from comptoir.api.mirakl.serializers import attach_trackings, order_json
 from comptoir.api.render import json_response, parse_bool, parse_instant, parse_int, parse_list
 from comptoir.core.errors import ValidationError
@@ -110,6 +111,7 @@ def list_orders(request: HttpRequest) -> HttpResponse:
         limit=None if paginate is False else limit,
     )
     attach_trackings(orders)  # the shipping_* fields of the whole page in one query
+    attach_refunds(orders)  # refunds, cancelations and parcels of the whole page: two queries at most
     return json_response({"orders": [order_json(o) for o in orders], "total_count": total})
 
 

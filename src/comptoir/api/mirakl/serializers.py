@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 
+from comptoir.api.mirakl import refund_fields
 from comptoir.api.render import amount, iso, rate
 from comptoir.orders.models import Order, OrderLine
 from comptoir.orders.rules import customer_view
@@ -72,9 +73,7 @@ def line_json(line: OrderLine, order: Order) -> dict[str, Any]:
         "debited_date": iso(line.debited_date),
         "shipped_date": iso(line.shipped_date),
         "received_date": iso(line.received_date),
-        "can_refund": live and line.debited_date is not None,
-        "refunds": [],
-        "cancelations": [],
+        **refund_fields.line_fields(line, order, live, TAX_LEGAL_NOTICES.get(order.vat_collected_by)),
         "promotions": [],
         "order_line_additional_fields": [],
         "shipping_from": None,
@@ -139,19 +138,20 @@ def order_json(order: Order, lines: list[OrderLine] | None = None) -> dict[str, 
         "total_commission": amount(order.total_commission_cents),
         "order_tax_mode": "TAX_INCLUDED",
         "order_taxes": [],
-        "order_refunds": [],
+        "order_refunds": refund_fields.order_refunds(order, lines),
         "vat_collected_by": order.vat_collected_by,
         "payment_type": order.payment_type or None,
         "paymentType": order.payment_type or None,
         "payment_workflow": order.payment_workflow,
         "payment_duration": None,
         "customer_directly_pays_seller": False,
-        "can_cancel": state == OrderState.SHIPPING and not any(line.shipped_date for line in lines),
+        "can_cancel": state == OrderState.SHIPPING and not any(line.shipped_date for line in lines)
+        and not refund_fields.in_parcel(order),
         "can_shop_ship": state == OrderState.SHIPPING,
         "has_customer_message": order.has_customer_message,
         "has_incident": order.has_incident,
         "has_invoice": order.has_invoice,
-        "fully_refunded": False,
+        "fully_refunded": refund_fields.fully_refunded(lines),
         "customer": customer_view(
             state=state, debited=order.customer_debited_date is not None, customer_id=order.customer_id,
             civility=order.customer_civility, firstname=order.customer_firstname,

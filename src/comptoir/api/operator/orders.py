@@ -12,7 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
-from comptoir.api.mirakl.serializers import order_json
+from comptoir.api.mirakl.refund_fields import attach_refunds
+from comptoir.api.mirakl.serializers import attach_trackings, order_json
 from comptoir.api.render import iso, json_response, parse_int, parse_list
 from comptoir.core import clock
 from comptoir.core.errors import ValidationError
@@ -185,6 +186,8 @@ def list_orders(request: HttpRequest) -> HttpResponse:
         offset=parse_int(q.get("offset"), "offset", default=0),
         limit=parse_int(q.get("max"), "max", default=10, minimum=1, maximum=settings.COMPTOIR["API_MAX_PAGE_SIZE"]),
     )
+    attach_trackings(orders)
+    attach_refunds(orders)
     data = []
     for order in orders:
         item = order_json(order)

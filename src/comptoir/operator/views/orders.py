@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from comptoir.core.errors import ComptoirError
+from comptoir.documents import queries as document_queries
 from comptoir.operator.forms import NoteForm, OperatorOrderFilterForm, ReasonForm
 from comptoir.operator.views.common import BASE, FORM_ERROR, operator_view, who
 from comptoir.orders import queries, services
@@ -23,6 +24,7 @@ from comptoir.orders.services.lifecycle import facts_of
 from comptoir.orders.states import Actor, OrderState, Trigger, allowed_triggers
 from comptoir.web import orderlist
 from comptoir.web.errors import french_message
+from comptoir.web.refunds import order_refunds
 from comptoir.web.views import confirmation, invalid_form_dialog, is_confirmed
 
 
@@ -76,23 +78,14 @@ def _reject_form(data: Any = None) -> ReasonForm:
 def _detail_context(order: Order) -> dict[str, Any]:
     lines = list(order.lines.all())
     allowed = allowed_triggers(facts_of(order, lines), Actor.OPERATOR)
-    live = [line for line in lines if line.state not in (OrderState.REFUSED, OrderState.CANCELED)] or lines
     return {
         "order": order, "lines": lines, "history": list(order.history.all()), "allowed": allowed,
         "customer": _full_customer(order), "nav": "orders", "customer_path": customer_path(order),
         "can_approve": Trigger.APPROVE in allowed, "can_reject": Trigger.REJECT in allowed,
         "can_request_documents": Trigger.REQUEST_DOCUMENTS in allowed,
         "reject_form": _reject_form(), "note_form": NoteForm(prefix="docs"),
-        "amounts": {
-            "products": sum(line.price_cents for line in live),
-            "shipping": sum(line.shipping_price_cents for line in live),
-            "total": sum(line.price_cents + line.shipping_price_cents for line in live),
-            "vat": sum(line.tax_cents + line.shipping_tax_cents for line in live),
-            "eco": sum(line.eco_contribution_cents * line.quantity for line in live),
-            "commission": sum(line.commission_fee_cents + line.commission_vat_cents for line in live),
-            "net": sum(line.price_cents + line.shipping_price_cents - line.commission_fee_cents
-                       - line.commission_vat_cents for line in live),
-        },
+        **order_refunds(order, lines, Actor.OPERATOR),
+        "documents": document_queries.documents_of_order(order.pk),
     }
 
 

@@ -1,5 +1,6 @@
 """Operator pages over payouts: the runs, launching one (after confirmation), each run's statement as a
-page and as CSV (the operator API's columns). Writes through ledger.services.run_payout."""
+page and as CSV (the operator API's columns), and the commission invoices the run issued to each shop.
+Writes through ledger.services.run_payout."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from comptoir.documents import queries as document_queries
 from comptoir.ledger import queries as ledger_queries
 from comptoir.ledger import services as ledger_services
 from comptoir.ledger.models import LedgerEntry, Payout
@@ -62,10 +64,23 @@ def _statement(payout_id: int) -> tuple[Payout, list[LedgerEntry]]:
 @operator_view
 def payout_detail(request: HttpRequest, payout_id: int) -> HttpResponse:
     payout, entries = _statement(payout_id)
+    invoices = document_queries.commission_invoices_of_payout(payout.id)
     return render(request, "operator/payout_detail.html", {
-        "nav": "payouts", "payout": payout, "entries": entries,
-        "total": sum(entry.amount_cents for entry in entries),
+        "nav": "payouts", "payout": payout, "total": sum(entry.amount_cents for entry in entries),
+        "entries": [(entry, invoices.get(entry.shop_id)) for entry in entries],
     })
+
+
+@operator_view
+def payout_invoice(request: HttpRequest, payout_id: int, document_id: int) -> HttpResponse:
+    """A commission invoice the run issued (Factur-X PDF)."""
+    document = document_queries.commission_invoice_of_payout(payout_id, document_id)
+    if document is None:
+        raise Http404("Facture introuvable")
+    response = HttpResponse(document_queries.read_bytes(document), content_type=document.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{document.file_name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @operator_view

@@ -19,6 +19,7 @@ from comptoir.core.errors import ComptoirError
 from comptoir.ledger import queries as ledger_queries
 from comptoir.operator.forms import CommissionForm, ReasonForm
 from comptoir.operator.views.common import BASE, FORM_ERROR, operator_view
+from comptoir.relay import queries as relay_queries
 from comptoir.shops import services as shop_services
 from comptoir.shops.models import Shop, ShopState
 from comptoir.web.errors import french_message
@@ -48,6 +49,7 @@ def _detail(request: HttpRequest, shop: Shop, *, status: int = 200, **overrides:
     context: dict[str, Any] = {
         "shop": shop, "nav": "shops", "form": ReasonForm(), "balances": ledger_queries.balances(shop.id),
         "commission_form": CommissionForm(initial={"rate": CommissionForm.display(shop.commission_rate)}),
+        "relay_blocked": relay_queries.blocked_count(shop.id),
     }
     context.update(overrides)
     return render(request, "operator/shop_detail.html", context, status=status)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
-
 from comptoir.core import clock
 from comptoir.core.errors import ValidationError
 from comptoir.notifications import services as notification_services
@@ -19,6 +17,7 @@ from comptoir.orders.services.lifecycle import (
     lock_lines,
     lock_order,
     transition_order,
+    writing,
 )
 from comptoir.orders.states import OrderState, Trigger
 
@@ -35,7 +34,7 @@ def decide_lines(
     refusal_reason: str = "",
 ) -> Order:
     """Accept or refuse each waiting line at once. Any accepted → WAITING_DEBIT; all refused → REFUSED."""
-    with transaction.atomic():
+    with writing():
         order = lock_order(order_id, shop_id=shop_id)
         lines = lock_lines(order)
         trigger_probe = check(order, Trigger.ACCEPT, who, lines)  # state and actor first: ORDER_INVALID_STATE

@@ -1,15 +1,19 @@
 """The one place that assigns `order.state`: fires a row of the lifecycle table, moves the lines, writes
-history, sets and cancels timers, emits events and moves money, all in the caller's transaction."""
+history, sets and cancels timers, emits events and moves money, all in the caller's transaction. A sweep applies
+one transition to a batch of locked orders at once (`apply_transitions`): the same rows, written in bulk."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+import threading
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Model, QuerySet
 
 from comptoir.catalog import services as catalog_services
 from comptoir.core import clock
@@ -47,6 +51,7 @@ from comptoir.shops import services as shop_services
 from comptoir.timers import services as timer_services
 
 _calendar: BusinessCalendar | None = None
+M = TypeVar("M", bound=Model)
 
 
 def calendar() -> BusinessCalendar:
@@ -67,23 +72,159 @@ SYSTEM = Who(Actor.SYSTEM, "Comptoir")
 # Line states that carry the reason of the move (a refusal, a cancelation, a refund).
 _REASONED = DROPPED_LINE_STATES | SETTLED_LINE_STATES
 
+# SQLite has one writer at a time. Threads of one process queue on this mutex instead of polling the database
+# lock through SQLite's busy handler, whose sleeps (1 ms growing to 100 ms) left the server idle under load.
+_sqlite_writer = threading.Lock()
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """`transaction.atomic()` for a lifecycle change; on SQLite, the outermost one first takes the mutex."""
+    connection = transaction.get_connection()
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        with transaction.atomic():
+            yield
+        return
+    with _sqlite_writer, transaction.atomic():
+        yield
+
+
+# --- SQL of the hot paths, compiled once per connection ------------------------------------------------------
+# Building the SQL of a query on a ~55-column model costs the ORM more than the database spends running it
+# (OR21 spent most of its time there): the statements below are compiled once, by the ORM for the SELECTs,
+# from the models' fields for the UPDATEs, and then only executed (INSERTs: notifications.services.insert_rows).
+
+
+@dataclass(frozen=True, slots=True)
+class _Select:
+    sql: str
+    attnames: list[str]
+    converters: dict[int, Any]
+    compiler: Any
+
+
+def _cache(connection: Any) -> dict[Hashable, Any]:
+    cache = getattr(connection, "_comptoir_sql", None)
+    if cache is None:
+        cache = connection._comptoir_sql = {}
+    return cache
+
+
+def _fetch(model: type[M], key: Hashable, build: Callable[[], QuerySet[M]], params: Sequence[Any]) -> list[M]:
+    """The instances `build()` selects, with `params` in place of its parameters (the same values in the same
+    order as the first call's: checked when compiling)."""
+    connection = transaction.get_connection()
+    cache = _cache(connection)
+    select = cache.get(key)
+    if select is None:
+        compiler = build().query.get_compiler(connection=connection)
+        sql, sample = compiler.as_sql()
+        if list(sample) != list(params):
+            raise AssertionError(f"{key}: the query's parameters {sample!r} are not {list(params)!r}")
+        fields = compiler.klass_info["select_fields"]
+        attnames = [col.target.attname for col, _, _ in compiler.select[fields[0] : fields[-1] + 1]]
+        converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+        select = cache[key] = _Select(sql, attnames, converters, compiler)
+    with connection.cursor() as cursor:
+        cursor.execute(select.sql, params)
+        rows: Any = cursor.fetchall()
+    if select.converters:
+        rows = select.compiler.apply_converters(rows, select.converters)
+    return [model.from_db(connection.alias, select.attnames, row) for row in rows]
+
+
+def _write(key: Hashable, build: Callable[[Any], tuple[str, list[Any]]], rows: Sequence[Sequence[Any]]) -> int:
+    """Run the statement `build(connection)` returns (SQL, the field of each parameter) once per row, as one
+    executemany; each value is prepared for the database by its field. Returns the rows changed."""
+    connection = transaction.get_connection()
+    cache = _cache(connection)
+    entry = cache.get(key)
+    if entry is None:
+        entry = cache[key] = build(connection)
+    sql, fields = entry
+    instants: dict[tuple[Any, datetime], Any] = {}  # the rows of a batch share their instants: prepared once
+    values = []
+    for row in rows:
+        prepared = []
+        for f, v in zip(fields, row, strict=True):
+            if type(v) is datetime:
+                if (f, v) not in instants:
+                    instants[f, v] = f.get_db_prep_save(v, connection)
+                prepared.append(instants[f, v])
+            else:
+                prepared.append(f.get_db_prep_save(v, connection))
+        values.append(prepared)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, values)
+        return cursor.rowcount
+
+
+def _fields(model: type[Model], names: Sequence[str]) -> list[Any]:
+    return [model._meta.get_field(name) for name in names]
+
+
+def _update_sql(model: type[Model], names: Sequence[str], where: Sequence[str]) -> Callable[[Any], tuple]:
+    def build(connection: Any) -> tuple[str, list[Any]]:
+        q = connection.ops.quote_name
+        sets = ", ".join(f"{q(f.column)} = %s" for f in _fields(model, names))
+        cond = " AND ".join(f"{q(f.column)} = %s" for f in _fields(model, where))
+        return f"UPDATE {q(model._meta.db_table)} SET {sets} WHERE {cond}", _fields(model, [*names, *where])
+
+    return build
+
+
+_ORDER_FIELDS = (
+    "state", "version", "last_updated_date", "state_reason_code", "state_reason_label", "acceptance_deadline",
+    "shipping_deadline", "acceptance_decision_date", "customer_debited_date", "transaction_number",
+    "shipped_date", "received_date", "closed_date", "shipping_late", "waiting_customer_documents",
+)
+_LINE_FIELDS = ("state", "state_reason_code", "state_reason_label", "last_updated_date", "debited_date",
+                "shipped_date", "received_date")
+_UPDATE_ORDER = _update_sql(Order, _ORDER_FIELDS, ("id", "version"))
+_UPDATE_LINE = _update_sql(OrderLine, _LINE_FIELDS, ("id",))
+
 
 def lock_order(order_id: str, *, shop_id: int | None = None) -> Order:
     """Lock one order (PostgreSQL row lock; SQLite already holds the write lock: IMMEDIATE transactions).
 
     With `shop_id`, an order of another shop is reported as not found: a key sees nothing of other shops.
     """
-    query = Order.objects.select_for_update().filter(order_id=order_id)
-    if shop_id is not None:
-        query = query.filter(shop_id=shop_id)
-    order = query.first()
-    if order is None:
+    if shop_id is None:
+        found = _fetch(Order, "lock_order", lambda: Order.objects.select_for_update().filter(order_id=order_id),
+                       [order_id])
+    else:
+        found = _fetch(Order, "lock_shop_order",
+                       lambda: Order.objects.select_for_update().filter(order_id=order_id).filter(shop_id=shop_id),
+                       [order_id, shop_id])
+    if not found:
         raise OrderNotFound(f"Commande {order_id} introuvable.")
-    return order
+    return found[0]
 
 
 def lock_lines(order: Order) -> list[OrderLine]:
-    return list(OrderLine.objects.select_for_update().filter(order_id=order.pk).order_by("index"))
+    return _fetch(OrderLine, "lock_lines",
+                  lambda: OrderLine.objects.select_for_update().filter(order_id=order.pk).order_by("index"), [order.pk])
+
+
+def lock_orders(pks: Sequence[int]) -> dict[int, Order]:
+    """Lock a batch of orders (by id, always in id order: two sweeps never wait on each other in a cycle)."""
+    ids = sorted(set(pks))
+    if not ids:
+        return {}
+    found = _fetch(Order, ("lock_orders", len(ids)),
+                   lambda: Order.objects.select_for_update().filter(pk__in=ids).order_by("pk"), ids)
+    return {order.pk: order for order in found}
+
+
+def lock_lines_of(orders: Sequence[Order]) -> dict[int, list[OrderLine]]:
+    ids = sorted(order.pk for order in orders)
+    lines: dict[int, list[OrderLine]] = {pk: [] for pk in ids}
+    if ids:
+        for line in _fetch(OrderLine, ("lock_lines_of", len(ids)),
+                           lambda: OrderLine.objects.select_for_update().filter(order_id__in=ids)
+                           .order_by("order_id", "index"), ids):
+            lines[line.order_id].append(line)
+    return lines
 
 
 def facts_of(order: Order, lines: list[OrderLine] | None = None) -> OrderFacts:
@@ -111,8 +252,6 @@ def _due_at(order: Order, effect: Schedule, now: datetime) -> datetime:
     if effect.minus_setting:
         amount -= conf[effect.minus_setting]
     if effect.unit == DelayUnit.SECONDS:
-        from datetime import timedelta
-
         return now + timedelta(seconds=amount)
     if effect.unit == DelayUnit.BUSINESS_DAYS:
         return calendar().add_business_days(now, amount)
@@ -138,24 +277,37 @@ def _post_ledger(order: Order, lines: list[OrderLine], kind: str) -> None:
         raise AssertionError(kind)
 
 
-def apply_transition(
+@dataclass(slots=True)
+class _Writes:
+    """What one or many transitions write, gathered in memory and flushed in a few statements."""
+
+    orders: list[tuple[Order, int]] = field(default_factory=list)  # (order, version read under the lock)
+    lines: list[OrderLine] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)  # OrderHistory rows
+    events: list[OrderEvent] = field(default_factory=list)
+    timers: list[tuple[int, list[TimerKind], dict[TimerKind, datetime]]] = field(default_factory=list)
+
+
+def _plan(
     order: Order,
     lines: list[OrderLine],
     transition: Transition,
     who: Who,
+    now: datetime,
+    writes: _Writes,
     *,
     line_targets: Mapping[str, OrderState] | None = None,
     reason_code: str = "",
     reason_label: str = "",
     details: dict[str, Any] | None = None,
     event_data: dict[str, Any] | None = None,
+    suspended_shops: set[int] | None = None,
 ) -> list[OrderEvent]:
-    """Move the order and its lines; `line_targets` overrides the target per line (partial refusal)."""
-    assert transaction.get_connection().in_atomic_block, "lifecycle changes run inside a transaction"
-    now = clock.now()
+    """Move the order and its lines in memory, run the effects that belong to other apps, and add this
+    transition's rows to `writes`; `line_targets` overrides the target per line (partial refusal)."""
     source = OrderState(order.state)
     target = transition.target_from(source)
-    history: list[OrderHistory] = []
+    history = writes.history
     changed_lines: list[OrderLine] = []
     for line in lines:
         if line.state in DROPPED_LINE_STATES:
@@ -169,15 +321,15 @@ def apply_transition(
                 continue
             new_state = (line_targets or {}).get(line.line_id, target)
         if new_state != line.state:
-            history.append(OrderHistory(
-                order=order, line_id=line.line_id, created_date=now, actor=who.actor, actor_name=who.name,
-                trigger=transition.trigger, from_state=line.state, to_state=new_state,
-                reason_code=reason_code if new_state in _REASONED else "",
-                reason_label=reason_label if new_state in _REASONED else "",
-            ))
+            reasoned = new_state in _REASONED
+            history.append({
+                "order": order.pk, "line_id": line.line_id, "created_date": now, "actor": who.actor,
+                "actor_name": who.name, "trigger": transition.trigger, "from_state": line.state, "to_state": new_state,
+                "reason_code": reason_code if reasoned else "", "reason_label": reason_label if reasoned else "",
+            })
             line.state = new_state
             line.last_updated_date = now
-            if new_state in _REASONED:
+            if reasoned:
                 line.state_reason_code, line.state_reason_label = reason_code, reason_label
             changed_lines.append(line)
     if transition.target is not None:
@@ -186,15 +338,16 @@ def apply_transition(
             raise AssertionError(f"lines say {derived}, the table says {target} ({transition.trigger})")
     # The order row carries the reason when the order itself is dropped or stays put (a note).
     order_reason = target in DROPPED_LINE_STATES or transition.target is None
-    history.append(OrderHistory(
-        order=order, created_date=now, actor=who.actor, actor_name=who.name, trigger=transition.trigger,
-        from_state=source, to_state=target, reason_code=reason_code if order_reason else "",
-        reason_label=reason_label if order_reason else "", details=details or {},
-    ))
+    history.append({
+        "order": order.pk, "created_date": now, "actor": who.actor, "actor_name": who.name,
+        "trigger": transition.trigger, "from_state": source, "to_state": target,
+        "reason_code": reason_code if order_reason else "", "reason_label": reason_label if order_reason else "",
+        "details": details or {},
+    })
 
-    previous_version = order.version
+    writes.orders.append((order, order.version))
     order.state = target
-    order.version = previous_version + 1
+    order.version += 1
     order.last_updated_date = now
     if target in DROPPED_LINE_STATES:
         order.state_reason_code, order.state_reason_label = reason_code, reason_label
@@ -224,42 +377,77 @@ def apply_transition(
         elif isinstance(effect, PostLedger):
             _post_ledger(order, lines, effect.kind)
         elif isinstance(effect, SuspendShop):
+            # A shop this batch already suspended stays so: asking again would change nothing.
+            if suspended_shops is not None and order.shop_id in suspended_shops:
+                continue
             if shop_services.suspend_shop(shop_id=order.shop_id, reason=effect.reason):
                 events.append(OrderEvent("ShopSuspended", order.order_id, order.shop_id, now,
                                          {"reason": effect.reason}))
+            if suspended_shops is not None:
+                suspended_shops.add(order.shop_id)
     # Cancel only the timers this transition did not just (re)schedule.
     scheduled = {e.timer for e in transition.effects if isinstance(e, Schedule)}
-    # One UPDATE and one INSERT for all of them (was an UPDATE + INSERT per scheduled kind, plus an UPDATE).
-    timer_services.replace(order_pk=order.pk, cancel=[k for k in cancel_kinds if k not in scheduled],
-                           schedules=schedules)
-
-    # The version check turns a lost race into a clean conflict on either database.
-    updated = Order.objects.filter(pk=order.pk, version=previous_version).update(
-        state=order.state, version=order.version, last_updated_date=now,
-        state_reason_code=order.state_reason_code, state_reason_label=order.state_reason_label,
-        acceptance_deadline=order.acceptance_deadline, shipping_deadline=order.shipping_deadline,
-        acceptance_decision_date=order.acceptance_decision_date,
-        customer_debited_date=order.customer_debited_date, transaction_number=order.transaction_number,
-        shipped_date=order.shipped_date, received_date=order.received_date, closed_date=order.closed_date,
-        shipping_late=order.shipping_late, waiting_customer_documents=order.waiting_customer_documents,
-    )
-    if updated != 1:
-        raise OrderConflict()
-    if changed_lines:
-        line_fields = ["state", "state_reason_code", "state_reason_label", "last_updated_date", "debited_date",
-                       "shipped_date", "received_date"]
-        values = {tuple(getattr(line, f) for f in line_fields) for line in changed_lines}
-        if len(values) == 1:
-            # The usual case (every line moves alike): one plain UPDATE ... WHERE id IN (...); bulk_update's
-            # CASE per field and line costs several times more to build and to run.
-            OrderLine.objects.filter(pk__in=[line.pk for line in changed_lines]).update(
-                **dict(zip(line_fields, values.pop(), strict=True))
-            )
-        else:
-            OrderLine.objects.bulk_update(changed_lines, line_fields)
-    OrderHistory.objects.bulk_create(history)
-    notification_services.record_events(events)
+    writes.timers.append((order.pk, [k for k in cancel_kinds if k not in scheduled], schedules))
+    writes.lines.extend(changed_lines)
+    writes.events.extend(events)
     return events
+
+
+def _flush(writes: _Writes, now: datetime) -> None:
+    timer_services.replace_many(writes.timers, now=now)
+    # The version check turns a lost race into a clean conflict on either database.
+    updated = _write("update_order", _UPDATE_ORDER, [
+        [*(getattr(order, name) for name in _ORDER_FIELDS), order.pk, version] for order, version in writes.orders
+    ])
+    if updated != len(writes.orders):
+        raise OrderConflict()
+    if writes.lines:
+        _write("update_line", _UPDATE_LINE,
+               [[*(getattr(line, name) for name in _LINE_FIELDS), line.pk] for line in writes.lines])
+    notification_services.insert_rows(OrderHistory, writes.history)
+    notification_services.record_events(writes.events)
+
+
+def apply_transition(
+    order: Order,
+    lines: list[OrderLine],
+    transition: Transition,
+    who: Who,
+    *,
+    line_targets: Mapping[str, OrderState] | None = None,
+    reason_code: str = "",
+    reason_label: str = "",
+    details: dict[str, Any] | None = None,
+    event_data: dict[str, Any] | None = None,
+) -> list[OrderEvent]:
+    """Move the order and its lines; `line_targets` overrides the target per line (partial refusal)."""
+    assert transaction.get_connection().in_atomic_block, "lifecycle changes run inside a transaction"
+    now = clock.now()
+    writes = _Writes()
+    events = _plan(order, lines, transition, who, now, writes, line_targets=line_targets, reason_code=reason_code,
+                   reason_label=reason_label, details=details, event_data=event_data)
+    _flush(writes, now)
+    return events
+
+
+def apply_transitions(
+    batch: Sequence[tuple[Order, list[OrderLine], Transition]],
+    who: Who,
+    now: datetime,
+    *,
+    reason_code: str = "",
+    reason_label: str = "",
+) -> None:
+    """`apply_transition` for a batch of orders locked together (a sweep): each order moves exactly as it would
+    alone, and the rows of all of them are written by a few bulk statements."""
+    assert transaction.get_connection().in_atomic_block, "lifecycle changes run inside a transaction"
+    writes = _Writes()
+    suspended: set[int] = set()
+    for order, lines, transition in batch:
+        _plan(order, lines, transition, who, now, writes, reason_code=reason_code, reason_label=reason_label,
+              suspended_shops=suspended)
+    if writes.orders:
+        _flush(writes, now)
 
 
 def transition_order(
@@ -273,7 +461,7 @@ def transition_order(
     prepare: Any = None,
 ) -> Order:
     """Lock, check against the table, apply. `prepare(order, lines)` may set dates before the write."""
-    with transaction.atomic():
+    with writing():
         order = lock_order(order_id, shop_id=shop_id)
         lines = lock_lines(order)
         transition = check(order, trigger, who, lines)

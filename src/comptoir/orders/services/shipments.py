@@ -3,6 +3,8 @@ shipment on its lines, and fire SHIP (the only way to SHIPPED) once every accept
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -44,21 +46,34 @@ def note_shipment(order: Order, lines: list[OrderLine], *, shipped_line_ids: set
                   shipped_at: datetime | None) -> None:
     """A shipment was written: the order's version moves (a racing writer gets a clean conflict), and lines
     that just left for the first time get their shipped date (so the order can no longer be canceled)."""
+    left = dict.fromkeys(shipped_line_ids, shipped_at) if shipped_at is not None else {}
+    note_shipments([(order, lines, left)])
+
+
+def note_shipments(notes: Sequence[tuple[Order, list[OrderLine], Mapping[str, datetime]]]) -> None:
+    """`note_shipment` for many orders (each once) locked by the caller, in a few statements: one version
+    UPDATE per version read (each row still matched on the version read under its lock; usually one), then
+    one UPDATE per ship date of the lines that left for the first time (`notes`: line id → when it left)."""
     now = clock.now()
-    previous = order.version
-    updated = Order.objects.filter(pk=order.pk, version=previous).update(version=previous + 1,
-                                                                         last_updated_date=now)
-    if updated != 1:
-        raise OrderConflict()
-    order.version, order.last_updated_date = previous + 1, now
-    if shipped_at is None:
-        return
-    first = [line for line in lines if line.line_id in shipped_line_ids and line.shipped_date is None]
-    for line in first:
-        line.shipped_date = shipped_at
-    if first:
-        OrderLine.objects.filter(pk__in=[line.pk for line in first]).update(shipped_date=shipped_at,
-                                                                           last_updated_date=now)
+    by_version: dict[int, list[Order]] = defaultdict(list)
+    for order, _, _ in notes:
+        by_version[order.version].append(order)
+    for version, orders in by_version.items():
+        updated = Order.objects.filter(pk__in=[o.pk for o in orders], version=version).update(
+            version=version + 1, last_updated_date=now)
+        if updated != len(orders):
+            raise OrderConflict()
+        for order in orders:
+            order.version, order.last_updated_date = version + 1, now
+    first: dict[datetime, list[int]] = defaultdict(list)
+    for _, lines, left in notes:
+        for line in lines:
+            shipped_at = left.get(line.line_id)
+            if shipped_at is not None and line.shipped_date is None:
+                line.shipped_date = shipped_at
+                first[shipped_at].append(line.pk)
+    for shipped_at, pks in first.items():
+        OrderLine.objects.filter(pk__in=pks).update(shipped_date=shipped_at, last_updated_date=now)
 
 
 def ship_order(order: Order, lines: list[OrderLine], *, who: Who, shipped_at: datetime,

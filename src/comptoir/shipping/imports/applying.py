@@ -1,5 +1,5 @@
-"""Bulk shipment import, the database side: check the rows against the orders, then apply them parcel by
-parcel through the shipping services (each parcel atomic, re-checked under the order lock)."""
+"""Bulk shipment import, the database side: check the rows against the orders, then apply them in chunks
+through the shipping services (each parcel all or nothing, re-checked under its order's lock)."""
 
 from __future__ import annotations
 
@@ -247,48 +247,65 @@ def _parcel_request(rows: Sequence[dict[str, Any]]) -> Any:
     )
 
 
+def _apply_chunk(job: Any, *, shop_id: int, who: Any, parcels: int) -> None:
+    """The next `parcels` parcels of `job` (locked by the caller) through `ship_parcels`, which checks each
+    again under its order's lock and refuses it on its own; results and cursor saved with them."""
+    from comptoir.core import clock
+    from comptoir.shipping import services
+    from comptoir.shipping.models import ShipmentImportStatus
+
+    rows = job.rows
+    end = min(len(job.parcels), job.cursor + parcels)
+    groups = [[rows[i] for i in group] for group in job.parcels[job.cursor:end]]
+    outcomes = services.ship_parcels(shop_id=shop_id, requests=[_parcel_request(g) for g in groups], who=who)
+    for parcel_rows, outcome in zip(groups, outcomes, strict=True):
+        for row in parcel_rows:
+            if isinstance(outcome, ComptoirError):
+                _fail(row, f"Refusé à l'application : {outcome.message}", outcome.code)
+            else:
+                row.update(status=DONE, shipment_id=outcome.shipment_id)
+    job.cursor = end
+    if end >= len(job.parcels):
+        job.status = ShipmentImportStatus.DONE
+    job.last_updated_date = clock.now()
+    job.save(update_fields=["rows", "cursor", "status", "last_updated_date"])
+
+
 def apply_next(*, job_id: int, shop_id: int, who: Any, parcels: int = 100) -> Any:
-    """Apply the next `parcels` parcels of a started import. The import row is locked for the chunk (two
-    tabs cannot apply it twice); each parcel is its own savepoint through `create_shipment`, which checks it
-    again under the order's lock; results and cursor are saved with the chunk."""
+    """Apply the next `parcels` parcels of a started import, in one transaction. The import row is locked
+    for the chunk (two tabs cannot apply it twice)."""
     from django.db import transaction
 
-    from comptoir.core import clock
     from comptoir.core.errors import NotFound
-    from comptoir.shipping import services
     from comptoir.shipping.models import ShipmentImport, ShipmentImportStatus
 
     with transaction.atomic():
         job = ShipmentImport.objects.select_for_update().filter(pk=job_id, shop_id=shop_id).first()
         if job is None:
             raise NotFound("Import introuvable.")
-        if job.status != ShipmentImportStatus.APPLYING:
-            return job
-        rows = job.rows
-        end = min(len(job.parcels), job.cursor + parcels)
-        for group in job.parcels[job.cursor:end]:
-            parcel_rows = [rows[i] for i in group]
-            try:
-                shipment = services.create_shipment(shop_id=shop_id, request=_parcel_request(parcel_rows), who=who)
-            except ComptoirError as exc:
-                for row in parcel_rows:
-                    _fail(row, f"Refusé à l'application : {exc.message}", exc.code)
-                continue
-            for row in parcel_rows:
-                row.update(status=DONE, shipment_id=shipment.shipment_id)
-        job.cursor = end
-        if end >= len(job.parcels):
-            job.status = ShipmentImportStatus.DONE
-        job.last_updated_date = clock.now()
-        job.save(update_fields=["rows", "cursor", "status", "last_updated_date"])
+        if job.status == ShipmentImportStatus.APPLYING:
+            _apply_chunk(job, shop_id=shop_id, who=who, parcels=parcels)
     return job
 
 
 def apply_all(*, job_id: int, shop_id: int, who: Any, parcels: int = 500) -> Any:
+    """Start and apply the whole import, `parcels` per transaction. The rows are read once: each chunk locks
+    the import row alone and reads it again in full only when another writer moved it meanwhile."""
+    from django.db import transaction
+
+    from comptoir.core.errors import NotFound
     from comptoir.shipping.models import ShipmentImport, ShipmentImportStatus
 
     job = ShipmentImport.objects.get(pk=job_id, shop_id=shop_id)
     start(job)
     while job.status == ShipmentImportStatus.APPLYING:
-        job = apply_next(job_id=job_id, shop_id=shop_id, who=who, parcels=parcels)
+        with transaction.atomic():
+            head = (ShipmentImport.objects.select_for_update().filter(pk=job_id, shop_id=shop_id)
+                    .values_list("status", "cursor").first())
+            if head is None:
+                raise NotFound("Import introuvable.")
+            if head != (job.status, job.cursor):
+                job = ShipmentImport.objects.get(pk=job_id)
+            if job.status == ShipmentImportStatus.APPLYING:
+                _apply_chunk(job, shop_id=shop_id, who=who, parcels=parcels)
     return job

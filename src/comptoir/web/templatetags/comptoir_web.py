@@ -61,7 +61,7 @@ TRIGGER_LABELS = {
     "RENEW_AUTHORIZATION": "Autorisation de paiement renouvelée", "EXPIRE_AUTHORIZATION": "Autorisation expirée",
     "REQUEST_DEBIT": "Débit demandé", "CONFIRM_DEBIT": "Client débité", "FAIL_DEBIT": "Échec du débit",
     "MARK_SHIPPING_LATE": "Expédition en retard", "SHIP": "Expédiée", "CANCEL": "Annulation",
-    "RECEIVE": "Reçue", "CLOSE": "Clôturée",
+    "RECEIVE": "Reçue", "CLOSE": "Clôturée", "REFUND": "Remboursement", "CANCEL_LINES": "Annulation d'articles",
 }
 ACTOR_LABELS = {"SELLER": "Vendeur", "OPERATOR": "Opérateur", "CUSTOMER": "Client", "SYSTEM": "Système"}
 
@@ -69,6 +69,16 @@ ACTOR_LABELS = {"SELLER": "Vendeur", "OPERATOR": "Opérateur", "CUSTOMER": "Clie
 @register.filter
 def trigger_label(trigger: str) -> str:
     return TRIGGER_LABELS.get(trigger, trigger)
+
+
+@register.filter
+def history_note(row: object) -> str:
+    """What a refund or cancelation row of the history gave back (its details: group_id, total_cents, kind)."""
+    details = getattr(row, "details", None) or {}
+    if not isinstance(details, dict) or "total_cents" not in details:
+        return ""
+    what = "annulation" if details.get("kind") == "CANCELATION" else "remboursement"
+    return f"{euros(details['total_cents'])} TTC rendus au client ({what})"
 
 
 @register.filter

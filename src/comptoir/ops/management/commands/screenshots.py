@@ -69,6 +69,8 @@ class Command(BaseCommand):
                 saved.append(snap(seller, "/vendeur/commandes/", out / "seller-orders.png"))
                 waiting = first_order_link(seller, "/vendeur/commandes/?etat=WAITING_ACCEPTANCE")
                 saved.append(snap(seller, waiting, out / "seller-order-accept.png"))
+                shipped_order = first_order_link(seller, "/vendeur/commandes/?etat=SHIPPED")
+                saved.extend(refund_dialog(seller, shipped_order, out))
                 phone = new_page(browser, base_url, PHONE)
                 login(phone, "/vendeur/connexion/", SELLER)
                 saved.append(snap(phone, waiting, out / "seller-order-accept-phone.png"))
@@ -116,6 +118,24 @@ def first_order_link(page: Any, list_url: str) -> str:
     if not href:
         raise CommandError(f"Aucune commande sur {list_url}.")
     return str(href)
+
+
+def refund_dialog(page: Any, order_url: str, out: Path) -> list[Path]:
+    """The « Rembourser » dialog of a shipped order: the form, then the preview of a 5,00 € HT gesture."""
+    page.goto(order_url)
+    page.get_by_role("link", name="Rembourser").click()
+    dialog = page.locator("dialog#dialog")
+    box = dialog.locator("fieldset.refund-line").first
+    box.get_by_label("Type de remboursement").select_option("AMOUNT")
+    box.get_by_label("Montant du produit HT (€)").fill("5,00")
+    box.get_by_label("Motif du remboursement").select_option(label="Geste commercial")
+    form_path = out / "seller-refund-dialog.png"
+    page.screenshot(path=str(form_path), full_page=False, type="png")
+    dialog.get_by_role("button", name="Vérifier le remboursement…").click()
+    dialog.locator("#preview-total").wait_for()
+    preview_path = out / "seller-refund-preview.png"
+    page.screenshot(path=str(preview_path), full_page=False, type="png")
+    return [form_path, preview_path]
 
 
 def snap(page: Any, url: str, path: Path) -> Path:

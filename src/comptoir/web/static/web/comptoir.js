@@ -17,6 +17,13 @@
       d.close();
     }
   });
+  // Refund dialog: typing a quantity or an amount on a line chooses the matching mode if none is chosen yet.
+  document.addEventListener("input", function (event) {
+    var field = event.target.closest && event.target.closest("[data-mode-select]");
+    if (!field || !field.value) { return; }
+    var select = document.getElementById(field.getAttribute("data-mode-select"));
+    if (select && !select.value) { select.value = field.getAttribute("data-mode"); }
+  });
   // On a phone the filters start folded unless some are active.
   document.addEventListener("DOMContentLoaded", function () {
     if (!window.matchMedia("(max-width: 600px)").matches) { return; }
