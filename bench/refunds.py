@@ -91,6 +91,23 @@ def _setup_shop(shop_id: int, orders: int) -> tuple[str, list[str]]:
     return key, targets
 
 
+def _statements_per_call(key: str, line_id: str) -> dict:
+    """One gesture through Django's test client, in-process: the SQL statements it sends (SAVEPOINT and RELEASE
+    counted apart), to compare with the figures of the HTTP runs."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    body = json.dumps({"refunds": [{"order_line_id": line_id, "reason_code": "22", "amount": GESTURE}]})
+    with CaptureQueriesContext(connection) as captured:
+        response = Client().put("/api/orders/refund", body, content_type="application/json", HTTP_AUTHORIZATION=key)
+    if response.status_code != 200:
+        return {"error": f"{response.status_code} {response.content[:200]!r}"}
+    sql = [q["sql"] for q in captured.captured_queries]
+    savepoints = sum(q.startswith(("SAVEPOINT", "RELEASE")) for q in sql)
+    return {"statements": len(sql), "savepoints": savepoints}
+
+
 def _run_clients(port: int, shops: list[tuple[str, list[str]]], seconds: float, offset: int) -> dict:
     """One thread and one keep-alive connection per shop, for `seconds`."""
     lock = threading.Lock()
@@ -166,6 +183,8 @@ def run(database: str, *, clients: int, orders_per_shop: int, seconds: float, re
     shops = [_setup_shop(9300 + s, orders_per_shop) for s in range(clients)]
     setup_s = round(time.perf_counter() - t0, 1)
     log(f"or28 ({database}): {clients} shops × {orders_per_shop} SHIPPED orders in {setup_s} s")
+    statements = _statements_per_call(shops[0][0], shops[0][1][0])
+    log(f"or28 ({database}): one gesture sends {statements} SQL statement(s)")
     from django.db import connections
 
     connections.close_all()  # the server is another process: leave the database to it
@@ -184,7 +203,8 @@ def run(database: str, *, clients: int, orders_per_shop: int, seconds: float, re
     finally:
         server.stop()
     return {"database": database, "clients": clients, "orders_per_shop": orders_per_shop, "setup_s": setup_s,
-            "runs": runs, "refunds_per_s_median": round(statistics.median(r["refunds_per_s"] for r in runs), 1),
+            "statements_per_call": statements, "runs": runs,
+            "refunds_per_s_median": round(statistics.median(r["refunds_per_s"] for r in runs), 1),
             "p50_ms_median": round(statistics.median(r["p50_ms"] for r in runs), 2),
             "non_200": sum(r["non_200"] for r in runs)}
 
@@ -203,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                  repeat=args.repeat, processes=args.processes, threads=args.threads)
     print(f"OR28 on {args.database}: median {result['refunds_per_s_median']:.0f} refunds/s over {args.repeat} run(s) "
           f"of {args.seconds:.0f} s ({args.clients} clients, p50 {result['p50_ms_median']:.1f} ms), "
-          f"non-200: {result['non_200']}", file=sys.stderr)
+          f"non-200: {result['non_200']}; SQL per call: {result['statements_per_call']}", file=sys.stderr)
     print(json.dumps(result))
     return 0 if result["non_200"] == 0 else 1
 

@@ -199,6 +199,7 @@ def test_a_key_is_free_again_after_24_hours(client: Client, key: str, shipped: O
     IdempotencyKey.objects.create(scope=IdempotencyKey.objects.get(key="daily").scope, key="dead", method="PUT",
                                   path=REFUND, body_sha256="x", created_date=test_clock.now())
     assert _send(client, key, "dead", _body(_line(shipped), 1.00)).status_code == 409
+    assert _send(client, key, "forgotten", _body(_line(shipped), 0.50)).status_code == 200  # never reused
 
     # when a day has passed
     test_clock.advance(timedelta(hours=24, seconds=1))
@@ -207,7 +208,9 @@ def test_a_key_is_free_again_after_24_hours(client: Client, key: str, shipped: O
     again = _send(client, key, "daily", _body(_line(shipped), 1.00))
     assert again.status_code == 200 and again.get("Idempotent-Replayed") is None
     assert _send(client, key, "dead", _body(_line(shipped), 1.00)).status_code == 200
-    assert Refund.objects.count() == 3
+    assert Refund.objects.count() == 4
+    # and the expired rows of this caller are gone, not kept forever
+    assert IdempotencyKey.objects.filter(created_date__lt=test_clock.now() - timedelta(hours=24)).count() == 0
 
 
 # --- real concurrency ----------------------------------------------------------------------------------------

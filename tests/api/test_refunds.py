@@ -363,6 +363,24 @@ def test_taxes_within_one_cent_are_accepted(client: Client, key: str, shipped: O
     assert body_of(response)["refunds"][0]["taxes"][0]["amount"] == 1.67  # Comptoir's figure is the one kept
 
 
+def test_a_refund_reads_the_line_once_under_its_lock(
+    client: Client, key: str, shipped: Order, django_assert_max_num_queries: Any
+) -> None:
+    # given a line already partly refunded
+    line = _lines(shipped)[1]
+    assert put(client, REFUND, key, {"refunds": [_refund(line, "22", amount=0.50)]}).status_code == 200
+
+    # when the rest is refunded with its taxes, the mode read from the amounts
+    with django_assert_max_num_queries(20):
+        response = put(client, REFUND, key, {"refunds": [_refund(
+            line, amount=19.50, shipping_amount=4.90, taxes=[{"code": "TVA20", "amount": 3.25}])]})
+
+    # then one pass: no dry run before the refund, and the line is refunded in full
+    assert response.status_code == 200, response.content
+    assert body_of(response)["refunds"][0]["quantity"] == line.quantity
+    assert OrderLine.objects.get(pk=line.pk).state == OrderState.REFUNDED
+
+
 @pytest.mark.parametrize(("body", "code"), [
     ({"refunds": []}, "VALIDATION_ERROR"),
     ({}, "VALIDATION_ERROR"),

@@ -96,6 +96,8 @@ class IdempotencyMiddleware:
                     return answer
         if row is None:
             return _in_use()
+        # The caller's expired keys go as new ones come: the table holds about a day of keys per caller.
+        IdempotencyKey.objects.filter(scope=scope, created_date__lt=clock.now() - KEY_LIFETIME).delete()
         try:
             response = self.get_response(request)
         except BaseException:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import F
 
 from comptoir.core import clock
 from comptoir.payments.adapter import ProviderResult, load_provider
@@ -83,18 +85,41 @@ def release_order(*, order_pk: int, order_id: str) -> None:
     """Release an uncaptured hold. The simulated provider answers at once; a real one is idempotent too.
 
     A refused capture leaves the hold on the customer's card (status FAILED): it is released too."""
-    payment = Payment.objects.select_for_update().filter(order_id=order_pk).first()
-    if payment is None or payment.status not in (PaymentStatus.AUTHORIZED, PaymentStatus.FAILED):
-        return
-    key = f"release:{order_id}"
-    result = load_provider().release(
-        order_id=order_id, authorization_ref=payment.authorization_ref, amount_cents=payment.authorized_cents,
-        currency=payment.currency_iso_code, idempotency_key=key,
-    )
-    _record(payment, OperationKind.RELEASE, key, payment.authorized_cents, result)
-    payment.status = PaymentStatus.RELEASED
-    payment.released_cents = payment.authorized_cents
-    payment.save(update_fields=["status", "released_cents"])
+    release_orders(orders=[(order_pk, order_id)])
+
+
+def release_orders(*, orders: Sequence[tuple[int, str]]) -> int:
+    """`release_order` for many orders (order pk, order id) at once: one locking SELECT of their payments, one
+    provider call each (key `release:<order id>`), one INSERT of the operations and one UPDATE. Returns the
+    holds released."""
+    if not orders:
+        return 0
+    order_ids = dict(orders)
+    payments = list(Payment.objects.select_for_update()
+                    .filter(order_id__in=sorted(order_ids),
+                            status__in=(PaymentStatus.AUTHORIZED, PaymentStatus.FAILED))
+                    .order_by("pk"))
+    if not payments:
+        return 0
+    provider = load_provider()
+    now = clock.now()
+    operations = []
+    for payment in payments:
+        order_id = order_ids[payment.order_id]
+        key = f"release:{order_id}"
+        result = provider.release(
+            order_id=order_id, authorization_ref=payment.authorization_ref, amount_cents=payment.authorized_cents,
+            currency=payment.currency_iso_code, idempotency_key=key,
+        )
+        operations.append(PaymentOperation(
+            idempotency_key=key, payment=payment, kind=OperationKind.RELEASE, amount_cents=payment.authorized_cents,
+            succeeded=result.succeeded, provider_ref=result.reference, failure_reason=result.failure_reason,
+            created_date=now,
+        ))
+    # A replay keeps the first row of each key (INSERT … ON CONFLICT DO NOTHING), as `_record` does.
+    PaymentOperation.objects.bulk_create(operations, ignore_conflicts=True)
+    return Payment.objects.filter(pk__in=[p.pk for p in payments]).update(
+        status=PaymentStatus.RELEASED, released_cents=F("authorized_cents"))
 
 
 def call_reauthorize(*, order_pk: int, order_id: str) -> ProviderResult:

@@ -11,7 +11,7 @@ given back in full is given back exactly.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 
@@ -129,11 +129,12 @@ class LineAccount:
 
 @dataclass(frozen=True, slots=True)
 class Ask:
-    """A request on one line. Amounts in cents, `None` when not given; excluding tax unless `tax_included`."""
+    """A request on one line. Amounts in cents, `None` when not given; excluding tax unless `tax_included`.
+    `mode=None` (Mirakl's OR28 and OR30 name no mode): the mode the amounts mean on this line, see `infer`."""
 
     line_id: str
     kind: RefundKind
-    mode: RefundMode
+    mode: RefundMode | None
     quantity: int = 0
     amount_cents: int | None = None
     shipping_cents: int | None = None
@@ -233,13 +234,52 @@ def _commission_back(line: LineAccount, amount: int, shipping: int, settles_mone
 
 
 def compute(line: LineAccount, ask: Ask) -> Amounts:
-    """What `ask` gives back on `line`, or the error saying why not (in French, with the figures)."""
+    """What `ask` gives back on `line`, or the error saying why not (in French, with the figures). An ask
+    without a mode gets the one its amounts mean on the line (`infer`; `Amounts.mode` tells which)."""
     if ask.kind == RefundKind.CANCELATION:
         return _cancelation(line, ask)
     return _refund(line, ask)
 
 
+def typed_mode(*, quantity: int, amount_cents: int | None, shipping_cents: int | None) -> RefundMode | None:
+    """A refund's mode read from what was typed alone: shipping without an amount → SHIPPING, units (with or
+    without an amount) → QUANTITY, an amount → AMOUNT; `None` when nothing is asked."""
+    if not amount_cents and shipping_cents:
+        return RefundMode.SHIPPING
+    if quantity > 0:
+        return RefundMode.QUANTITY
+    if amount_cents:
+        return RefundMode.AMOUNT
+    return None
+
+
+def infer(line: LineAccount, ask: Ask) -> RefundMode:
+    """The mode `ask`'s amounts mean on `line` (its own when it names one). A refund that gives back everything
+    the line still holds (its remaining amount and shipping, tax included or excluded as typed) is FULL, which
+    also takes the line's remaining units; otherwise the typed mode (`typed_mode`). A cancelation naming every
+    unit that can still be canceled is FULL, fewer units are QUANTITY. Raises what `compute` would."""
+    if ask.mode is not None:
+        return ask.mode
+    if ask.kind == RefundKind.CANCELATION:
+        return RefundMode.FULL if ask.quantity == line.cancelable_quantity else RefundMode.QUANTITY
+    return _refund_inferred(line, ask).mode
+
+
+def _refund_inferred(line: LineAccount, ask: Ask) -> Amounts:
+    mode = typed_mode(quantity=ask.quantity, amount_cents=ask.amount_cents, shipping_cents=ask.shipping_cents)
+    if mode is None:
+        raise RefundInvalid("Indiquez un montant, des frais de port ou une quantité à rembourser.", field="amount")
+    typed = replace(ask, mode=mode, amount_cents=None if mode == RefundMode.SHIPPING else ask.amount_cents)
+    done = _refund(line, typed)
+    if not done.settles_line:
+        return done
+    # The rest of the line, to the cent: a full refund, which also gives back the line's remaining units.
+    return _refund(line, replace(ask, mode=RefundMode.FULL, quantity=0, amount_cents=None, shipping_cents=None))
+
+
 def _refund(line: LineAccount, ask: Ask) -> Amounts:
+    if ask.mode is None:
+        return _refund_inferred(line, ask)
     if line.fully_given_back:
         raise RefundAmountExceeded(f"La ligne {line.line_id} est déjà intégralement remboursée.")
     quantity = ask.quantity
@@ -315,12 +355,26 @@ def _refund(line: LineAccount, ask: Ask) -> Amounts:
                    fee, vat, excluded, settles)
 
 
+def _gross(net: int | None, remaining: int, remaining_excl: int, rate: Decimal) -> int | None:
+    """An amount typed excluding tax, with the VAT at `rate` (the exact rest when it is the rest)."""
+    if net is None or net <= 0:
+        return net
+    return remaining if net == remaining_excl else net + tax_on_net(net, rate)
+
+
 def _cancelation(line: LineAccount, ask: Ask) -> Amounts:
-    quantity = line.cancelable_quantity if ask.mode == RefundMode.FULL else ask.quantity
-    if ask.mode not in (RefundMode.FULL, RefundMode.QUANTITY):
+    if not ask.tax_included:  # cancelations are computed tax included
+        ask = replace(ask, tax_included=True,
+                      amount_cents=_gross(ask.amount_cents, line.remaining_amount, line.remaining_amount_excl_tax(),
+                                          line.tax_rate),
+                      shipping_cents=_gross(ask.shipping_cents, line.remaining_shipping,
+                                            line.remaining_shipping_excl_tax(), line.shipping_tax_rate))
+    mode = infer(line, ask)
+    quantity = line.cancelable_quantity if mode == RefundMode.FULL else ask.quantity
+    if mode not in (RefundMode.FULL, RefundMode.QUANTITY):
         raise RefundInvalid("Une annulation porte sur des unités (toute la ligne ou une quantité).", field="mode")
     if quantity <= 0:
-        if ask.mode == RefundMode.FULL:
+        if mode == RefundMode.FULL:
             raise CancelationQuantityExceeded(
                 f"Ligne {line.line_id} : plus aucune unité à annuler (les autres sont dans un colis ou déjà "
                 "annulées).")
@@ -347,14 +401,12 @@ def _cancelation(line: LineAccount, ask: Ask) -> Amounts:
                               line.remaining_shipping_tax, line.shipping_tax_rate, "des frais de port")
     settles_money = amount == line.remaining_amount and ship == line.remaining_shipping
     fee, vat = _commission_back(line, amount, ship, settles_money)
-    return Amounts(line.line_id, RefundKind.CANCELATION, ask.mode, quantity, amount, amount_tax, ship, ship_tax,
+    return Amounts(line.line_id, RefundKind.CANCELATION, mode, quantity, amount, amount_tax, ship, ship_tax,
                    fee, vat, quantity, every_unit)
 
 
 def apply(line: LineAccount, done: Amounts) -> LineAccount:
     """The line's account after `done` (used to chain several requests on one line in one batch)."""
-    from dataclasses import replace
-
     return replace(
         line,
         back_amount_cents=line.back_amount_cents + done.amount_cents,

@@ -63,11 +63,12 @@ MAX_PAYMENT_REFUSALS = 5
 
 @dataclass(frozen=True, slots=True)
 class LineRequest:
-    """One line of a refund or cancelation request. Amounts in cents; `None` when not given."""
+    """One line of a refund or cancelation request. Amounts in cents; `None` when not given. `mode=None`: the
+    mode the amounts mean on the line, read under its lock (`rules.infer`)."""
 
     order_line_id: str
     reason_code: str
-    mode: RefundMode = RefundMode.FULL
+    mode: RefundMode | None = RefundMode.FULL
     quantity: int = 0
     amount_cents: int | None = None
     shipping_cents: int | None = None
@@ -138,12 +139,13 @@ def _check_requests(requests: Sequence[LineRequest]) -> None:
         seen.add(request.order_line_id)
 
 
-def _orders_of(requests: Sequence[LineRequest], shop_id: int | None) -> dict[str, str]:
-    """line id → order id, for the lines visible to the caller (another shop's line is not found)."""
+def _orders_of(requests: Sequence[LineRequest], shop_id: int | None) -> dict[str, tuple[str, int]]:
+    """line id → (order id, shop id), for the lines visible to the caller (another shop's line is not found)."""
     query = OrderLine.objects.filter(line_id__in=[r.order_line_id for r in requests])
     if shop_id is not None:
         query = query.filter(order__shop_id=shop_id)
-    found = dict(query.values_list("line_id", "order__order_id"))
+    found = {line_id: (order_id, shop) for line_id, order_id, shop in
+             query.values_list("line_id", "order__order_id", "order__shop_id")}
     for request in requests:
         if request.order_line_id not in found:
             raise OrderLineNotFound(f"Ligne de commande {request.order_line_id} introuvable.",
@@ -154,9 +156,10 @@ def _orders_of(requests: Sequence[LineRequest], shop_id: int | None) -> dict[str
 def _plan(requests: Sequence[LineRequest], kind: RefundKind, who: Who, shop_id: int | None, *,
           lock: bool) -> tuple[Plan, dict[str, tuple[Order, list[OrderLine], dict[str, LineAccount]]]]:
     _check_requests(requests)
-    order_of_line = _orders_of(requests, shop_id)
+    found = _orders_of(requests, shop_id)
+    order_of_line = {line_id: order_id for line_id, (order_id, _) in found.items()}
     order_ids = sorted(set(order_of_line.values()))
-    shop_ids = sorted(set(Order.objects.filter(order_id__in=order_ids).values_list("shop_id", flat=True)))
+    shop_ids = sorted({shop for _, shop in found.values()})
     balances = {sid: (ledger_services.lock_shop_balances(sid) if lock else queries.balances(sid)) for sid in shop_ids}
     loaded: dict[str, tuple[Order, list[OrderLine], dict[str, LineAccount]]] = {}
     trigger = Trigger.REFUND if kind == RefundKind.REFUND else Trigger.CANCEL_LINES
@@ -222,14 +225,21 @@ def preview_request(*, requests: Sequence[LineRequest], who: Who, shop_id: int |
     return plan
 
 
-def refund_lines(*, requests: Sequence[LineRequest], who: Who, shop_id: int | None) -> list[Refund]:
-    """OR28: refund lines, all or nothing."""
-    return _execute(requests, RefundKind.REFUND, who, shop_id)
+# Checks a front door makes on what was written (Mirakl's OR28 compares the client's taxes with the computed
+# ones); run last in the refund's transaction, raising undoes everything.
+Verify = Callable[[list[Refund]], None]
 
 
-def cancel_lines(*, requests: Sequence[LineRequest], who: Who, shop_id: int | None) -> list[Refund]:
+def refund_lines(*, requests: Sequence[LineRequest], who: Who, shop_id: int | None,
+                 verify: Verify | None = None) -> list[Refund]:
+    """OR28: refund lines, all or nothing. The rows come with their `order` and `line` loaded."""
+    return _execute(requests, RefundKind.REFUND, who, shop_id, verify)
+
+
+def cancel_lines(*, requests: Sequence[LineRequest], who: Who, shop_id: int | None,
+                 verify: Verify | None = None) -> list[Refund]:
     """OR30: cancel lines or units that are not in a parcel yet; the customer is paid back."""
-    return _execute(requests, RefundKind.CANCELATION, who, shop_id)
+    return _execute(requests, RefundKind.CANCELATION, who, shop_id, verify)
 
 
 def cancel_order(*, order_id: str, who: Who, shop_id: int | None, reason_code: str = "") -> list[Refund]:
@@ -272,7 +282,8 @@ def default_reason_code(reason_type: ReasonType, who: Who) -> str:
     return found[0].code
 
 
-def _execute(requests: Sequence[LineRequest], kind: RefundKind, who: Who, shop_id: int | None) -> list[Refund]:
+def _execute(requests: Sequence[LineRequest], kind: RefundKind, who: Who, shop_id: int | None,
+             verify: Verify | None = None) -> list[Refund]:
     with transaction.atomic():
         plan, loaded = _plan(requests, kind, who, shop_id, lock=True)
         now = clock.now()
@@ -293,10 +304,15 @@ def _execute(requests: Sequence[LineRequest], kind: RefundKind, who: Who, shop_i
         ]
         Refund.objects.bulk_create(rows)
         if rows[0].pk is None:  # SQLite before RETURNING support: read the ids back
+            planned = {p.line.pk: p for p in plan.items}
             rows = list(Refund.objects.filter(group_id=group).order_by("id"))
+            for row in rows:
+                row.order, row.line = planned[row.line_id].order, planned[row.line_id].line
         for order_id, (order, lines, _) in loaded.items():
             mine = [p for p in plan.items if p.order.order_id == order_id]
             _settle_order(order, lines, mine, kind, who, group)
+        if verify is not None:
+            verify(rows)
     return rows
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from comptoir.orders.models import Order, OrderLine
@@ -93,7 +95,8 @@ class ShipmentImportStatus(models.TextChoices):
 
 class ShipmentImport(models.Model):
     """A bulk shipment file (issue 5): its rows as parsed and checked (JSON), the parcels they group into, and
-    how far applying them has gone (`cursor`, in parcels). Written by shipping.imports only."""
+    how far applying them has gone (`cursor`, in parcels). Written by shipping.imports only. What applying did
+    to each row is kept apart (`ShipmentImportOutcome`): a chunk writes its own rows' outcomes, never the file."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
     source = models.CharField(max_length=10, default="web")  # web | api
@@ -101,7 +104,7 @@ class ShipmentImport(models.Model):
     created_by = models.CharField(max_length=150, blank=True)
     status = models.CharField(max_length=10, choices=ShipmentImportStatus.choices,
                               default=ShipmentImportStatus.PREVIEW)
-    rows = models.JSONField(default=list)
+    checked_rows = models.JSONField(default=list, db_column="rows")  # as the preview left them
     parcels = models.JSONField(default=list)  # lists of row indexes (into `rows`), in file order
     cursor = models.PositiveIntegerField(default=0)
     created_date = models.DateTimeField()
@@ -113,3 +116,39 @@ class ShipmentImport(models.Model):
 
     def __str__(self) -> str:
         return f"Import {self.pk} ({self.filename})"
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows as they stand: the checked rows with the outcomes of the parcels applied so far."""
+        rows = self.checked_rows
+        if self.pk is None or self.status == ShipmentImportStatus.PREVIEW:
+            return rows
+        merged = list(rows)
+        for index, status, shipment_id, error, code in self.outcomes.values_list(
+                "row_index", "status", "shipment_id", "error", "code"):
+            if status == ShipmentImportOutcome.DONE:
+                merged[index] = {**rows[index], "status": status, "shipment_id": shipment_id}
+            else:
+                merged[index] = {**rows[index], "status": status, "error": error, "code": code}
+        return merged
+
+    @rows.setter
+    def rows(self, value: list[dict[str, Any]]) -> None:
+        self.checked_rows = value
+
+
+class ShipmentImportOutcome(models.Model):
+    """What applying did to one row of an import: DONE (with its shipment) or ERROR (refused under the lock)."""
+
+    DONE, ERROR = "DONE", "ERROR"
+
+    job = models.ForeignKey(ShipmentImport, on_delete=models.CASCADE, related_name="outcomes")
+    row_index = models.PositiveIntegerField()  # into the import's rows
+    status = models.CharField(max_length=10)
+    shipment_id = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    code = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["job", "row_index"]
+        constraints = [models.UniqueConstraint(fields=["job", "row_index"], name="shipment_import_outcome_row")]

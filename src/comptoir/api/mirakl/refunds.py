@@ -1,32 +1,30 @@
 """Mirakl seller API for money given back: OR28 (refund lines), OR30 (cancel lines), OR29 (cancel an order), and
 Comptoir's refund preview. Thin: the body becomes line requests, the refunds services compute, check and write.
 
-OR28 names no mode: it is read from the amounts (a line's remaining amount and shipping → FULL, shipping alone →
-SHIPPING, units and an amount → QUANTITY, an amount alone → AMOUNT), which needs the line's account: the request
-is planned first (the same checks, nothing written), then run in the same transaction.
+OR28 names no mode: the refunds service reads it from the amounts under the line's lock (the line's remaining
+amount and shipping → FULL, shipping alone → SHIPPING, units and an amount → QUANTITY, an amount alone → AMOUNT),
+in the one transaction that writes the refund; the client's taxes are checked last in it (a mismatch writes
+nothing).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field, StrictBool
 
 from comptoir.api.render import amount, json_response, rate
-from comptoir.core.errors import Conflict, ValidationError
-from comptoir.core.money import decimal_to_cents, tax_on_net
-from comptoir.orders.models import OrderLine
+from comptoir.core.errors import ValidationError
+from comptoir.core.money import decimal_to_cents
+from comptoir.orders.models import Order, OrderLine
 from comptoir.orders.services import Who
 from comptoir.orders.states import Actor
-from comptoir.refunds import queries as refund_queries
 from comptoir.refunds import services
 from comptoir.refunds.models import Refund
-from comptoir.refunds.rules import Amounts, RefundKind, RefundMode, euros
+from comptoir.refunds.rules import Amounts, RefundKind, RefundMode, euros, typed_mode
 
 router = Router(tags=["Refunds and cancelations"])
 
@@ -99,30 +97,41 @@ def _cents(value: Decimal | None, field: str) -> int | None:
         raise ValidationError(f"{field} : montant invalide ({value}) ; deux décimales au plus.", field=field) from None
 
 
-def _provisional_refund(item: RefundIn, index: int, tax_included: bool) -> services.LineRequest:
-    """The request without FULL (which needs the line's account): the plan tells whether it settles the line."""
-    where = f"refunds[{index}]"
-    cents = _cents(item.amount, f"{where}.amount")
-    shipping = _cents(item.shipping_amount, f"{where}.shipping_amount")
-    quantity = item.quantity or 0
-    if not cents and shipping:
-        mode, cents = RefundMode.SHIPPING, None
-    elif quantity > 0:
-        mode = RefundMode.QUANTITY  # without an amount, the units' price is proposed
-    elif cents:
-        mode = RefundMode.AMOUNT
-    else:
-        raise ValidationError(f"{where} : indiquez amount (et shipping_amount) ou quantity.", field=f"{where}.amount")
-    return services.LineRequest(item.order_line_id, item.reason_code, mode, quantity=quantity, amount_cents=cents,
-                                shipping_cents=shipping, tax_included=tax_included,
-                                excluded_from_shipment=item.excluded_from_shipment)
+def _refund_requests(body: RefundsIn) -> list[services.LineRequest]:
+    """OR28 names no mode: the refunds service reads it from the amounts under the line's lock (`mode=None`)."""
+    tax_included = (body.order_tax_mode or TAX_INCLUDED) == TAX_INCLUDED
+    requests = []
+    for i, item in enumerate(body.refunds):
+        where = f"refunds[{i}]"
+        cents = _cents(item.amount, f"{where}.amount")
+        shipping = _cents(item.shipping_amount, f"{where}.shipping_amount")
+        quantity = item.quantity or 0
+        if typed_mode(quantity=quantity, amount_cents=cents, shipping_cents=shipping) is None:
+            raise ValidationError(f"{where} : indiquez amount (et shipping_amount) ou quantity.",
+                                  field=f"{where}.amount")
+        requests.append(services.LineRequest(item.order_line_id, item.reason_code, None, quantity=quantity,
+                                             amount_cents=cents, shipping_cents=shipping, tax_included=tax_included,
+                                             excluded_from_shipment=item.excluded_from_shipment))
+    return requests
 
 
-def _check_taxes(item: RefundIn, index: int, planned: services.Planned) -> None:
+def _cancelation_requests(body: CancelationsIn) -> list[services.LineRequest]:
+    """OR30: every cancelable unit (FULL) when the quantity is absent; else the service reads the mode under the
+    line's lock (FULL when the quantity names every cancelable unit, QUANTITY for fewer). Amounts typed
+    excluding tax get the line's VAT there too."""
+    tax_included = (body.order_tax_mode or TAX_INCLUDED) == TAX_INCLUDED
+    return [services.LineRequest(
+        item.order_line_id, item.reason_code, RefundMode.FULL if item.quantity is None else None,
+        quantity=item.quantity or 0, amount_cents=_cents(item.amount, f"cancelations[{i}].amount"),
+        shipping_cents=_cents(item.shipping_amount, f"cancelations[{i}].shipping_amount"), tax_included=tax_included)
+        for i, item in enumerate(body.cancelations)]
+
+
+def _check_taxes(item: RefundIn, index: int, line: OrderLine, done: Refund | Amounts) -> None:
     """Taxes sent by the client must be the ones Comptoir computes, to the cent (one cent of rounding allowed)."""
-    parts = ((item.taxes, planned.amounts.amount_tax_cents, planned.line.tax_rate, "taxes", "du produit"),
-             (item.shipping_taxes, planned.amounts.shipping_tax_cents, planned.line.shipping_tax_rate,
-              "shipping_taxes", "des frais de port"))
+    parts = ((item.taxes, done.amount_tax_cents, line.tax_rate, "taxes", "du produit"),
+             (item.shipping_taxes, done.shipping_tax_cents, line.shipping_tax_rate, "shipping_taxes",
+              "des frais de port"))
     for given, computed, tax_rate, name, what in parts:
         if not given:
             continue
@@ -135,100 +144,30 @@ def _check_taxes(item: RefundIn, index: int, planned: services.Planned) -> None:
                 code="REFUND_TAXES_MISMATCH", field=field)
 
 
-def _check_currency(code: str | None, index: int, planned: services.Planned, key: str) -> None:
-    if code and code.upper() != planned.order.currency_iso_code:
-        raise ValidationError(f"{key}[{index}].currency_iso_code : la commande {planned.order.order_id} est en "
-                              f"{planned.order.currency_iso_code}.", field=f"{key}[{index}].currency_iso_code")
+def _check_currency(code: str | None, index: int, order: Order, key: str) -> None:
+    if code and code.upper() != order.currency_iso_code:
+        raise ValidationError(f"{key}[{index}].currency_iso_code : la commande {order.order_id} est en "
+                              f"{order.currency_iso_code}.", field=f"{key}[{index}].currency_iso_code")
 
 
-def _planned_by_line(plan: services.Plan) -> dict[str, services.Planned]:
-    return {p.line.line_id: p for p in plan.items}
+def _verify_refunds(body: RefundsIn) -> services.Verify:
+    """OR28's checks of what the refund computed: the currency and the client's taxes. Run by the service after
+    the write, in its transaction: a mismatch writes nothing."""
+    def verify(rows: list[Refund]) -> None:
+        done = {row.line.line_id: row for row in rows}
+        for i, item in enumerate(body.refunds):
+            row = done[item.order_line_id]
+            _check_currency(item.currency_iso_code, i, row.order, "refunds")
+            _check_taxes(item, i, row.line, row)
+    return verify
 
 
-def _plan_refunds(body: RefundsIn, request: HttpRequest) -> tuple[list[services.LineRequest], services.Plan]:
-    """The line requests OR28 will run and their plan: every check of the refund, nothing written. A balance
-    too low is in `plan.refusal`."""
-    tax_included = (body.order_tax_mode or TAX_INCLUDED) == TAX_INCLUDED
-    requests = [_provisional_refund(item, i, tax_included) for i, item in enumerate(body.refunds)]
-    plan = services.preview_request(requests=requests, who=_who(request), shop_id=_shop_id(request),
-                                    kind=RefundKind.REFUND)
-    planned = _planned_by_line(plan)
-    final = []
-    for i, (item, line_request) in enumerate(zip(body.refunds, requests, strict=True)):
-        p = planned[item.order_line_id]
-        _check_currency(item.currency_iso_code, i, p, "refunds")
-        _check_taxes(item, i, p)
-        if p.amounts.settles_line and line_request.mode != RefundMode.FULL:
-            line_request = services.LineRequest(item.order_line_id, item.reason_code, RefundMode.FULL,
-                                                tax_included=tax_included,
-                                                excluded_from_shipment=item.excluded_from_shipment)
-        final.append(line_request)
-    return final, plan
-
-
-def _plan_cancelations(body: CancelationsIn, request: HttpRequest) -> tuple[list[services.LineRequest],
-                                                                             services.Plan]:
-    """OR30's line requests: every cancelable unit (FULL) when the quantity is absent or names them all, else
-    QUANTITY. Amounts typed excluding tax are converted with the line's rate (cancelations are computed
-    tax included)."""
-    tax_included = (body.order_tax_mode or TAX_INCLUDED) == TAX_INCLUDED
-    requests = []
-    for i, item in enumerate(body.cancelations):
-        cents = _cents(item.amount, f"cancelations[{i}].amount")
-        shipping = _cents(item.shipping_amount, f"cancelations[{i}].shipping_amount")
-        requests.append(services.LineRequest(
-            item.order_line_id, item.reason_code,
-            RefundMode.FULL if item.quantity is None else RefundMode.QUANTITY, quantity=item.quantity or 0,
-            amount_cents=cents if tax_included else None, shipping_cents=shipping if tax_included else None,
-            tax_included=True))
-    plan = services.preview_request(requests=requests, who=_who(request), shop_id=_shop_id(request),
-                                    kind=RefundKind.CANCELATION)
-    planned = _planned_by_line(plan)
-    counted = [r for r in requests if r.mode == RefundMode.QUANTITY or not tax_included]
-    accounts = {}
-    for order_pk in {planned[r.order_line_id].order.pk for r in counted}:
-        lines: list[OrderLine] = [p.line for p in plan.items if p.order.pk == order_pk]
-        accounts.update(refund_queries.line_accounts(order_pk, lines))
-    final = []
-    for i, (item, line_request) in enumerate(zip(body.cancelations, requests, strict=True)):
-        _check_currency(item.currency_iso_code, i, planned[item.order_line_id], "cancelations")
-        if line_request.mode == RefundMode.QUANTITY and (
-                line_request.quantity == accounts[item.order_line_id].cancelable_quantity):
-            line_request = replace(line_request, mode=RefundMode.FULL, quantity=0)
-        if not tax_included and (item.amount is not None or item.shipping_amount is not None):
-            account, line = accounts[item.order_line_id], planned[item.order_line_id].line
-            line_request = replace(
-                line_request,
-                amount_cents=_gross(_cents(item.amount, "amount"), account.remaining_amount,
-                                    account.remaining_amount_excl_tax(), line.tax_rate),
-                shipping_cents=_gross(_cents(item.shipping_amount, "shipping_amount"), account.remaining_shipping,
-                                      account.remaining_shipping_excl_tax(), line.shipping_tax_rate))
-        final.append(line_request)
-    if not tax_included and any(r.amount_cents is not None or r.shipping_cents is not None for r in final):
-        plan = services.preview_request(requests=final, who=_who(request), shop_id=_shop_id(request),
-                                        kind=RefundKind.CANCELATION)  # the amounts converted: plan them again
-    return final, plan
-
-
-def _gross(net: int | None, remaining: int, remaining_excl: int, tax_rate: Decimal) -> int | None:
-    if net is None or net <= 0:
-        return net
-    return remaining if net == remaining_excl else net + tax_on_net(net, tax_rate)
-
-
-def _same_as_planned(rows: list[Refund], plan: services.Plan, requests: list[services.LineRequest]) -> None:
-    """On PostgreSQL the plan was read before the locks: a refund of the same line that committed in between
-    changes what the request means. Then nothing is written and the client retries on fresh figures."""
-    planned = {p.line.pk: p.amounts for p in plan.items}
-    asked = {r.order_line_id: r for r in requests}
-    for row in rows:
-        before = planned[row.line_id]
-        moved = (row.amount_cents, row.amount_tax_cents, row.shipping_cents, row.shipping_tax_cents) != (
-            before.amount_cents, before.amount_tax_cents, before.shipping_cents, before.shipping_tax_cents)
-        line_id = next(p.line.line_id for p in plan.items if p.line.pk == row.line_id)
-        if moved or (asked[line_id].quantity and row.quantity != before.quantity):
-            raise Conflict(f"La ligne {line_id} a changé pendant la demande ; relisez-la et recommencez.",
-                           code="REFUND_CONFLICT")
+def _verify_cancelations(body: CancelationsIn) -> services.Verify:
+    def verify(rows: list[Refund]) -> None:
+        done = {row.line.line_id: row for row in rows}
+        for i, item in enumerate(body.cancelations):
+            _check_currency(item.currency_iso_code, i, done[item.order_line_id].order, "cancelations")
+    return verify
 
 
 # --- JSON shapes -------------------------------------------------------------------------------------------
@@ -254,11 +193,10 @@ def _money_json(line: OrderLine, a: Refund | Amounts, tax_included: bool) -> dic
     }
 
 
-def _rows_json(rows: list[Refund], plan: services.Plan, tax_included: bool, id_key: str) -> list[dict[str, Any]]:
-    lines = {p.line.pk: p.line for p in plan.items}
+def _rows_json(rows: list[Refund], tax_included: bool, id_key: str) -> list[dict[str, Any]]:
     out = []
     for row in rows:
-        line = lines[row.line_id]
+        line = row.line
         item: dict[str, Any] = {id_key: str(row.pk), "order_line_id": line.line_id}
         if row.kind == RefundKind.REFUND:
             item["order_refund_id"] = row.group_id
@@ -285,14 +223,10 @@ def _rows_json(rows: list[Refund], plan: services.Plan, tax_included: bool, id_k
             "(REFUND_BALANCE_INSUFFICIENT).")
 def refund_lines(request: HttpRequest, body: RefundsIn) -> HttpResponse:
     tax_included = (body.order_tax_mode or TAX_INCLUDED) == TAX_INCLUDED
-    with transaction.atomic():  # SQLite: one IMMEDIATE transaction, the plan cannot go stale
-        requests, plan = _plan_refunds(body, request)
-        if plan.refusal is not None:
-            raise plan.refusal
-        rows = services.refund_lines(requests=requests, who=_who(request), shop_id=_shop_id(request))
-        _same_as_planned(rows, plan, requests)
+    rows = services.refund_lines(requests=_refund_requests(body), who=_who(request), shop_id=_shop_id(request),
+                                 verify=_verify_refunds(body))
     return json_response({"order_tax_mode": TAX_INCLUDED if tax_included else TAX_EXCLUDED,
-                          "refunds": _rows_json(rows, plan, tax_included, "refund_id")})
+                          "refunds": _rows_json(rows, tax_included, "refund_id")})
 
 
 @router.post("/orders/refund/preview", response=dict, operation_id="refund_preview",
@@ -304,10 +238,12 @@ def refund_lines(request: HttpRequest, body: RefundsIn) -> HttpResponse:
              "message OR28 would answer with its 400; any other problem is OR28's 400.")
 def preview_refund(request: HttpRequest, body: RefundsIn) -> HttpResponse:
     tax_included = (body.order_tax_mode or TAX_INCLUDED) == TAX_INCLUDED
-    requests, plan = _plan_refunds(body, request)
-    if any(r.mode == RefundMode.FULL for r in requests):  # FULL counts the line's remaining units
-        plan = services.preview_request(requests=requests, who=_who(request), shop_id=_shop_id(request),
-                                        kind=RefundKind.REFUND)
+    plan = services.preview_request(requests=_refund_requests(body), who=_who(request), shop_id=_shop_id(request),
+                                    kind=RefundKind.REFUND)
+    planned = {p.line.line_id: p for p in plan.items}
+    for i, item in enumerate(body.refunds):  # what OR28 checks after its write
+        _check_currency(item.currency_iso_code, i, planned[item.order_line_id].order, "refunds")
+        _check_taxes(item, i, planned[item.order_line_id].line, planned[item.order_line_id].amounts)
     p = plan.preview
     lines = []
     for planned in plan.items:
@@ -339,14 +275,10 @@ def preview_refund(request: HttpRequest, body: RefundsIn) -> HttpResponse:
             "canceled (400 CANCELATION_QUANTITY_EXCEEDED). The customer is paid back.")
 def cancel_lines(request: HttpRequest, body: CancelationsIn) -> HttpResponse:
     tax_included = (body.order_tax_mode or TAX_INCLUDED) == TAX_INCLUDED
-    with transaction.atomic():
-        requests, plan = _plan_cancelations(body, request)
-        if plan.refusal is not None:
-            raise plan.refusal
-        rows = services.cancel_lines(requests=requests, who=_who(request), shop_id=_shop_id(request))
-        _same_as_planned(rows, plan, requests)
+    rows = services.cancel_lines(requests=_cancelation_requests(body), who=_who(request), shop_id=_shop_id(request),
+                                 verify=_verify_cancelations(body))
     return json_response({"order_tax_mode": TAX_INCLUDED if tax_included else TAX_EXCLUDED,
-                          "cancelations": _rows_json(rows, plan, tax_included, "cancelation_id")})
+                          "cancelations": _rows_json(rows, tax_included, "cancelation_id")})
 
 
 @router.put("/orders/{order_id}/cancel", response={204: None}, summary="OR29 - Cancel an order",

@@ -286,6 +286,8 @@ class _Writes:
     history: list[dict[str, Any]] = field(default_factory=list)  # OrderHistory rows
     events: list[OrderEvent] = field(default_factory=list)
     timers: list[tuple[int, list[TimerKind], dict[TimerKind, datetime]]] = field(default_factory=list)
+    releases: list[tuple[int, str]] = field(default_factory=list)  # (order pk, order id) whose hold goes back
+    deactivations: list[tuple[list[int], str]] = field(default_factory=list)  # (offer ids, reason) per order
 
 
 def _plan(
@@ -368,12 +370,10 @@ def _plan(
         elif isinstance(effect, Emit):
             events.append(OrderEvent(effect.event, order.order_id, order.shop_id, now, dict(event_data or {})))
         elif isinstance(effect, ReleasePayment):
-            payment_services.release_order(order_pk=order.pk, order_id=order.order_id)
+            writes.releases.append((order.pk, order.order_id))
         elif isinstance(effect, DeactivateOffers):
-            catalog_services.deactivate_offers(
-                offer_ids=[line.offer_id for line in changed_lines if line.offer_id],
-                reason=f"Commande {order.order_id} refusée automatiquement",
-            )
+            writes.deactivations.append(([line.offer_id for line in changed_lines if line.offer_id],
+                                         f"Commande {order.order_id} refusée automatiquement"))
         elif isinstance(effect, PostLedger):
             _post_ledger(order, lines, effect.kind)
         elif isinstance(effect, SuspendShop):
@@ -394,6 +394,11 @@ def _plan(
 
 
 def _flush(writes: _Writes, now: datetime) -> None:
+    # Holds and offers of the whole batch in a few statements (each release keeps its own idempotency key).
+    if writes.releases:
+        payment_services.release_orders(orders=writes.releases)
+    if writes.deactivations:
+        catalog_services.deactivate_offers_of_orders(offers=writes.deactivations)
     timer_services.replace_many(writes.timers, now=now)
     # The version check turns a lost race into a clean conflict on either database.
     updated = _write("update_order", _UPDATE_ORDER, [
@@ -437,17 +442,20 @@ def apply_transitions(
     *,
     reason_code: str = "",
     reason_label: str = "",
-) -> None:
+    event_data: Mapping[int, dict[str, Any]] | None = None,
+) -> list[OrderEvent]:
     """`apply_transition` for a batch of orders locked together (a sweep): each order moves exactly as it would
-    alone, and the rows of all of them are written by a few bulk statements."""
+    alone, and the rows of all of them are written by a few bulk statements. `event_data`: per order pk, the
+    data of the events it emits. Returns the events of all of them."""
     assert transaction.get_connection().in_atomic_block, "lifecycle changes run inside a transaction"
     writes = _Writes()
     suspended: set[int] = set()
     for order, lines, transition in batch:
         _plan(order, lines, transition, who, now, writes, reason_code=reason_code, reason_label=reason_label,
-              suspended_shops=suspended)
+              event_data=event_data.get(order.pk) if event_data else None, suspended_shops=suspended)
     if writes.orders:
         _flush(writes, now)
+    return writes.events
 
 
 def transition_order(

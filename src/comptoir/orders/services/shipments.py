@@ -14,8 +14,15 @@ from comptoir.core import clock
 from comptoir.orders.errors import OrderConflict, OrderInvalidState
 from comptoir.orders.events import OrderEvent
 from comptoir.orders.models import Order, OrderLine
-from comptoir.orders.services.lifecycle import Who, apply_transition, check, lock_lines, lock_order
-from comptoir.orders.states import DROPPED_LINE_STATES, OrderState, Trigger
+from comptoir.orders.services.lifecycle import (
+    Who,
+    apply_transition,
+    apply_transitions,
+    check,
+    lock_lines,
+    lock_order,
+)
+from comptoir.orders.states import DROPPED_LINE_STATES, OrderState, Transition, Trigger
 
 SHIPPABLE_STATES = frozenset({OrderState.SHIPPING})
 # Tracking may still be corrected once the order has shipped (Mirakl OR23).
@@ -77,12 +84,33 @@ def note_shipments(notes: Sequence[tuple[Order, list[OrderLine], Mapping[str, da
 
 
 def ship_order(order: Order, lines: list[OrderLine], *, who: Who, shipped_at: datetime,
-               event_data: dict[str, Any] | None = None) -> list[OrderEvent]:
+               event_data: dict[str, Any] | None = None,
+               batch: list[tuple[Order, list[OrderLine], Transition]] | None = None) -> list[OrderEvent]:
     """Fire SHIP on an order already locked by `lock_for_shipping`, dated by its last shipment. The SHIP row
-    cancels the shipping deadline and starts the reception timer."""
+    cancels the shipping deadline and starts the reception timer. With `batch` (`ship_orders`), the checked
+    move is added to it, to be written with the others', instead of applied now."""
     transition = check(order, Trigger.SHIP, who, lines)
     order.shipped_date = shipped_at
     for line in lines:
         if line.state not in DROPPED_LINE_STATES and line.shipped_date is None:
             line.shipped_date = shipped_at
+    if batch is not None:
+        batch.append((order, lines, transition))
+        return []
     return apply_transition(order, lines, transition, who, event_data=event_data)
+
+
+def ship_orders(items: Sequence[tuple[Order, list[OrderLine], datetime, dict[str, Any] | None]], *,
+                who: Who) -> list[OrderEvent]:
+    """`ship_order` for many orders locked by the caller (order, lines, shipped at, event data): each checked
+    against the table in turn (the first refusal raises, nothing written), then all moved by one
+    `apply_transitions`."""
+    batch: list[tuple[Order, list[OrderLine], Transition]] = []
+    event_data: dict[int, dict[str, Any]] = {}
+    for order, lines, shipped_at, data in items:
+        ship_order(order, lines, who=who, shipped_at=shipped_at, batch=batch)
+        if data is not None:
+            event_data[order.pk] = data
+    if not batch:
+        return []
+    return apply_transitions(batch, who, clock.now(), event_data=event_data)

@@ -213,7 +213,7 @@ def preview(*, shop_id: int, data: bytes, filename: str, created_by: str, source
     rows = check_rows(shop_id, raw_rows, now=now)
     parcels = [group for group in group_parcels(rows) if all(rows[i]["status"] == OK for i in group)]
     return ShipmentImport.objects.create(shop_id=shop_id, source=source, filename=filename[:255],
-                                         created_by=created_by[:150], rows=rows, parcels=parcels,
+                                         created_by=created_by[:150], checked_rows=rows, parcels=parcels,
                                          created_date=now, last_updated_date=now)
 
 
@@ -252,23 +252,30 @@ def _apply_chunk(job: Any, *, shop_id: int, who: Any, parcels: int) -> None:
     again under its order's lock and refuses it on its own; results and cursor saved with them."""
     from comptoir.core import clock
     from comptoir.shipping import services
-    from comptoir.shipping.models import ShipmentImportStatus
+    from comptoir.shipping.models import ShipmentImport, ShipmentImportOutcome, ShipmentImportStatus
 
-    rows = job.rows
+    rows = job.checked_rows
     end = min(len(job.parcels), job.cursor + parcels)
-    groups = [[rows[i] for i in group] for group in job.parcels[job.cursor:end]]
-    outcomes = services.ship_parcels(shop_id=shop_id, requests=[_parcel_request(g) for g in groups], who=who)
-    for parcel_rows, outcome in zip(groups, outcomes, strict=True):
-        for row in parcel_rows:
+    groups = job.parcels[job.cursor:end]
+    outcomes = services.ship_parcels(shop_id=shop_id, requests=[_parcel_request([rows[i] for i in group])
+                                                                for group in groups], who=who)
+    # Only this chunk's rows are written (the file's rows, megabytes, are never rewritten).
+    written = []
+    for group, outcome in zip(groups, outcomes, strict=True):
+        for i in group:
             if isinstance(outcome, ComptoirError):
-                _fail(row, f"Refusé à l'application : {outcome.message}", outcome.code)
+                written.append(ShipmentImportOutcome(job_id=job.pk, row_index=i, status=ERROR, code=outcome.code,
+                                                     error=f"Refusé à l'application : {outcome.message}"))
             else:
-                row.update(status=DONE, shipment_id=outcome.shipment_id)
+                written.append(ShipmentImportOutcome(job_id=job.pk, row_index=i, status=DONE,
+                                                     shipment_id=outcome.shipment_id))
+    ShipmentImportOutcome.objects.bulk_create(written)
     job.cursor = end
     if end >= len(job.parcels):
         job.status = ShipmentImportStatus.DONE
     job.last_updated_date = clock.now()
-    job.save(update_fields=["rows", "cursor", "status", "last_updated_date"])
+    ShipmentImport.objects.filter(pk=job.pk).update(cursor=job.cursor, status=job.status,
+                                                    last_updated_date=job.last_updated_date)
 
 
 def apply_next(*, job_id: int, shop_id: int, who: Any, parcels: int = 100) -> Any:

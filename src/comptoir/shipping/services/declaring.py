@@ -2,7 +2,7 @@
 statements per batch. The batch locks its orders (by id, then their lines), reads them and what is already in
 shipments once, checks each parcel in turn against what the earlier ones took (each refused on its own, with
 the same French error as alone), then writes the accepted ones in bulk. Orders whose every unit has left move
-to SHIPPED one by one through the lifecycle table (`ship_order`)."""
+to SHIPPED together through the lifecycle table (`ship_orders`)."""
 
 from __future__ import annotations
 
@@ -262,7 +262,5 @@ def _ship_completed(completed: list[_Order], who: Who) -> None:
                      .only("order_id", "shipment_id", "carrier_name", "tracking_number", "tracking_url")):
         if shipment.has_tracking:
             trackings[shipment.order_id].append(tracking_payload(shipment))
-    for work in completed:
-        assert work.completed_at is not None
-        order_shipments.ship_order(work.order, work.lines, who=who, shipped_at=work.completed_at,
-                                   event_data={"trackings": trackings[work.order.pk]})
+    order_shipments.ship_orders([(work.order, work.lines, work.completed_at, {"trackings": trackings[work.order.pk]})
+                                 for work in completed if work.completed_at is not None], who=who)
