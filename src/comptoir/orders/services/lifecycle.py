@@ -4,16 +4,13 @@ one transition to a batch of locked orders at once (`apply_transitions`): the sa
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Model, QuerySet
 
 from comptoir.catalog import services as catalog_services
 from comptoir.core import clock
@@ -24,6 +21,7 @@ from comptoir.notifications import services as notification_services
 from comptoir.orders.errors import GuardRefused, OrderConflict, OrderInvalidState, OrderNotFound
 from comptoir.orders.events import OrderEvent
 from comptoir.orders.models import Order, OrderHistory, OrderLine
+from comptoir.orders.services.sql import fetch, update_sql, write, writing
 from comptoir.orders.states import (
     DROPPED_LINE_STATES,
     SETTLED_LINE_STATES,
@@ -51,7 +49,6 @@ from comptoir.shops import services as shop_services
 from comptoir.timers import services as timer_services
 
 _calendar: BusinessCalendar | None = None
-M = TypeVar("M", bound=Model)
 
 
 def calendar() -> BusinessCalendar:
@@ -72,107 +69,6 @@ SYSTEM = Who(Actor.SYSTEM, "Comptoir")
 # Line states that carry the reason of the move (a refusal, a cancelation, a refund).
 _REASONED = DROPPED_LINE_STATES | SETTLED_LINE_STATES
 
-# SQLite has one writer at a time. Threads of one process queue on this mutex instead of polling the database
-# lock through SQLite's busy handler, whose sleeps (1 ms growing to 100 ms) left the server idle under load.
-_sqlite_writer = threading.Lock()
-
-
-@contextmanager
-def writing() -> Iterator[None]:
-    """`transaction.atomic()` for a lifecycle change; on SQLite, the outermost one first takes the mutex."""
-    connection = transaction.get_connection()
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
-        with transaction.atomic():
-            yield
-        return
-    with _sqlite_writer, transaction.atomic():
-        yield
-
-
-# --- SQL of the hot paths, compiled once per connection ------------------------------------------------------
-# Building the SQL of a query on a ~55-column model costs the ORM more than the database spends running it
-# (OR21 spent most of its time there): the statements below are compiled once, by the ORM for the SELECTs,
-# from the models' fields for the UPDATEs, and then only executed (INSERTs: notifications.services.insert_rows).
-
-
-@dataclass(frozen=True, slots=True)
-class _Select:
-    sql: str
-    attnames: list[str]
-    converters: dict[int, Any]
-    compiler: Any
-
-
-def _cache(connection: Any) -> dict[Hashable, Any]:
-    cache = getattr(connection, "_comptoir_sql", None)
-    if cache is None:
-        cache = connection._comptoir_sql = {}
-    return cache
-
-
-def _fetch(model: type[M], key: Hashable, build: Callable[[], QuerySet[M]], params: Sequence[Any]) -> list[M]:
-    """The instances `build()` selects, with `params` in place of its parameters (the same values in the same
-    order as the first call's: checked when compiling)."""
-    connection = transaction.get_connection()
-    cache = _cache(connection)
-    select = cache.get(key)
-    if select is None:
-        compiler = build().query.get_compiler(connection=connection)
-        sql, sample = compiler.as_sql()
-        if list(sample) != list(params):
-            raise AssertionError(f"{key}: the query's parameters {sample!r} are not {list(params)!r}")
-        fields = compiler.klass_info["select_fields"]
-        attnames = [col.target.attname for col, _, _ in compiler.select[fields[0] : fields[-1] + 1]]
-        converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
-        select = cache[key] = _Select(sql, attnames, converters, compiler)
-    with connection.cursor() as cursor:
-        cursor.execute(select.sql, params)
-        rows: Any = cursor.fetchall()
-    if select.converters:
-        rows = select.compiler.apply_converters(rows, select.converters)
-    return [model.from_db(connection.alias, select.attnames, row) for row in rows]
-
-
-def _write(key: Hashable, build: Callable[[Any], tuple[str, list[Any]]], rows: Sequence[Sequence[Any]]) -> int:
-    """Run the statement `build(connection)` returns (SQL, the field of each parameter) once per row, as one
-    executemany; each value is prepared for the database by its field. Returns the rows changed."""
-    connection = transaction.get_connection()
-    cache = _cache(connection)
-    entry = cache.get(key)
-    if entry is None:
-        entry = cache[key] = build(connection)
-    sql, fields = entry
-    instants: dict[tuple[Any, datetime], Any] = {}  # the rows of a batch share their instants: prepared once
-    values = []
-    for row in rows:
-        prepared = []
-        for f, v in zip(fields, row, strict=True):
-            if type(v) is datetime:
-                if (f, v) not in instants:
-                    instants[f, v] = f.get_db_prep_save(v, connection)
-                prepared.append(instants[f, v])
-            else:
-                prepared.append(f.get_db_prep_save(v, connection))
-        values.append(prepared)
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, values)
-        return cursor.rowcount
-
-
-def _fields(model: type[Model], names: Sequence[str]) -> list[Any]:
-    return [model._meta.get_field(name) for name in names]
-
-
-def _update_sql(model: type[Model], names: Sequence[str], where: Sequence[str]) -> Callable[[Any], tuple]:
-    def build(connection: Any) -> tuple[str, list[Any]]:
-        q = connection.ops.quote_name
-        sets = ", ".join(f"{q(f.column)} = %s" for f in _fields(model, names))
-        cond = " AND ".join(f"{q(f.column)} = %s" for f in _fields(model, where))
-        return f"UPDATE {q(model._meta.db_table)} SET {sets} WHERE {cond}", _fields(model, [*names, *where])
-
-    return build
-
-
 _ORDER_FIELDS = (
     "state", "version", "last_updated_date", "state_reason_code", "state_reason_label", "acceptance_deadline",
     "shipping_deadline", "acceptance_decision_date", "customer_debited_date", "transaction_number",
@@ -180,8 +76,8 @@ _ORDER_FIELDS = (
 )
 _LINE_FIELDS = ("state", "state_reason_code", "state_reason_label", "last_updated_date", "debited_date",
                 "shipped_date", "received_date")
-_UPDATE_ORDER = _update_sql(Order, _ORDER_FIELDS, ("id", "version"))
-_UPDATE_LINE = _update_sql(OrderLine, _LINE_FIELDS, ("id",))
+_UPDATE_ORDER = update_sql(Order, _ORDER_FIELDS, ("id", "version"))
+_UPDATE_LINE = update_sql(OrderLine, _LINE_FIELDS, ("id",))
 
 
 def lock_order(order_id: str, *, shop_id: int | None = None) -> Order:
@@ -190,10 +86,10 @@ def lock_order(order_id: str, *, shop_id: int | None = None) -> Order:
     With `shop_id`, an order of another shop is reported as not found: a key sees nothing of other shops.
     """
     if shop_id is None:
-        found = _fetch(Order, "lock_order", lambda: Order.objects.select_for_update().filter(order_id=order_id),
+        found = fetch(Order, "lock_order", lambda: Order.objects.select_for_update().filter(order_id=order_id),
                        [order_id])
     else:
-        found = _fetch(Order, "lock_shop_order",
+        found = fetch(Order, "lock_shop_order",
                        lambda: Order.objects.select_for_update().filter(order_id=order_id).filter(shop_id=shop_id),
                        [order_id, shop_id])
     if not found:
@@ -202,7 +98,7 @@ def lock_order(order_id: str, *, shop_id: int | None = None) -> Order:
 
 
 def lock_lines(order: Order) -> list[OrderLine]:
-    return _fetch(OrderLine, "lock_lines",
+    return fetch(OrderLine, "lock_lines",
                   lambda: OrderLine.objects.select_for_update().filter(order_id=order.pk).order_by("index"), [order.pk])
 
 
@@ -211,7 +107,7 @@ def lock_orders(pks: Sequence[int]) -> dict[int, Order]:
     ids = sorted(set(pks))
     if not ids:
         return {}
-    found = _fetch(Order, ("lock_orders", len(ids)),
+    found = fetch(Order, ("lock_orders", len(ids)),
                    lambda: Order.objects.select_for_update().filter(pk__in=ids).order_by("pk"), ids)
     return {order.pk: order for order in found}
 
@@ -220,7 +116,7 @@ def lock_lines_of(orders: Sequence[Order]) -> dict[int, list[OrderLine]]:
     ids = sorted(order.pk for order in orders)
     lines: dict[int, list[OrderLine]] = {pk: [] for pk in ids}
     if ids:
-        for line in _fetch(OrderLine, ("lock_lines_of", len(ids)),
+        for line in fetch(OrderLine, ("lock_lines_of", len(ids)),
                            lambda: OrderLine.objects.select_for_update().filter(order_id__in=ids)
                            .order_by("order_id", "index"), ids):
             lines[line.order_id].append(line)
@@ -401,13 +297,13 @@ def _flush(writes: _Writes, now: datetime) -> None:
         catalog_services.deactivate_offers_of_orders(offers=writes.deactivations)
     timer_services.replace_many(writes.timers, now=now)
     # The version check turns a lost race into a clean conflict on either database.
-    updated = _write("update_order", _UPDATE_ORDER, [
+    updated = write("update_order", _UPDATE_ORDER, [
         [*(getattr(order, name) for name in _ORDER_FIELDS), order.pk, version] for order, version in writes.orders
     ])
     if updated != len(writes.orders):
         raise OrderConflict()
     if writes.lines:
-        _write("update_line", _UPDATE_LINE,
+        write("update_line", _UPDATE_LINE,
                [[*(getattr(line, name) for name in _LINE_FIELDS), line.pk] for line in writes.lines])
     notification_services.insert_rows(OrderHistory, writes.history)
     notification_services.record_events(writes.events)
