@@ -20,17 +20,8 @@ from comptoir.messaging.rules import Participant
 from comptoir.orders import queries as order_queries
 from comptoir.orders.models import Order
 from comptoir.web.errors import french_message
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class FilesField(forms.FileField):
-    def clean(self, data: Any, initial: Any = None) -> Any:
-        if isinstance(data, list | tuple):
-            return [super(FilesField, self).clean(d, initial) for d in data]
-        return [super().clean(data, initial)] if data else []
+from comptoir.web.files import file_download
+from comptoir.web.forms import FilesField, MultipleFileInput
 
 
 class CustomerMessageForm(forms.Form):
@@ -112,9 +103,8 @@ def attachment(request: HttpRequest, token: str, attachment_id: int) -> HttpResp
     if found is None or not rules.visible_to(Participant.CUSTOMER, found.message.author_type,
                                              found.message.recipients):
         raise Http404("Pièce jointe introuvable")
-    response = HttpResponse(queries.read_bytes(found), content_type=found.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{found.name}"'
-    response["X-Content-Type-Options"] = "nosniff"
+    response = file_download(queries.read_bytes(found), content_type=found.content_type,
+                             file_name=found.name)
     response["X-Robots-Tag"] = "noindex"
     return response
 

@@ -15,6 +15,7 @@ from comptoir.orders.states import DROPPED_LINE_STATES, OrderState, Trigger
 from comptoir.refunds import queries as refund_queries
 from comptoir.shipping import queries as shipping_queries
 from comptoir.shipping.models import ShipmentStatus
+from comptoir.web.files import file_download
 from comptoir.web.refunds import order_amounts, refund_rows
 from comptoir.web.templatetags.comptoir_web import euros
 
@@ -88,8 +89,7 @@ def invoice_download(request: HttpRequest, token: str, document_id: int) -> Http
     document = next((d for d in document_queries.customer_documents(order.pk) if d.pk == document_id), None)
     if document is None:
         raise Http404("Document introuvable")
-    response = HttpResponse(document_queries.read_bytes(document), content_type=document.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{document.file_name}"'
-    response["X-Content-Type-Options"] = "nosniff"
+    response = file_download(document_queries.read_bytes(document), content_type=document.content_type,
+                         file_name=document.file_name)
     response["X-Robots-Tag"] = "noindex"
     return response

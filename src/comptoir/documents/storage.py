@@ -4,12 +4,15 @@ The backend is resolved at each call (not once at import), so a settings change 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
 ALIAS = "documents"
+logger = logging.getLogger(__name__)
 
 
 def backend() -> Storage:
@@ -57,6 +60,17 @@ _STORAGE = DocumentsStorage()
 
 def documents_storage() -> Storage:
     return _STORAGE
+
+
+def discard(names: Iterable[str]) -> None:
+    """Django has no on-rollback hook: a write that failed removes the files it had stored (documents, message
+    attachments). A file that cannot be removed is logged and left as a harmless orphan."""
+    storage = documents_storage()
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.warning("could not remove orphan file %s", name)
 
 
 def max_bytes() -> int:

@@ -5,7 +5,6 @@ writes the outbox event in the same transaction. Messages are allowed in every o
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from django.db.models import F
 from comptoir.core import clock
 from comptoir.core.errors import ComptoirError
 from comptoir.documents import rules as file_rules
-from comptoir.documents.storage import documents_storage
+from comptoir.documents.storage import discard
 from comptoir.messaging import language, rules
 from comptoir.messaging.errors import AttachmentRefused, AttachmentTooLarge, MessageInvalid, ThreadNotFound
 from comptoir.messaging.models import Attachment, Message, Thread, ThreadRead
@@ -27,8 +26,6 @@ from comptoir.notifications import services as notification_services
 from comptoir.orders.events import OrderEvent
 from comptoir.orders.models import Order
 from comptoir.orders.services.lifecycle import lock_order
-
-logger = logging.getLogger(__name__)
 
 # Who hears of a new message, by author (the operator reads its board; it gets no mail per message).
 _EVENTS = {Participant.CUSTOMER: "CustomerMessageReceived", Participant.SHOP: "SellerMessageReceived"}
@@ -76,15 +73,6 @@ def check_files(files: Sequence[File]) -> list[_Checked]:
             raise AttachmentRefused(exc.message, field="files") from None
         checked.append(_Checked(file_rules.sanitize_file_name(item.name, kind), item.data, kind.content_type))
     return checked
-
-
-def _discard(written: list[str]) -> None:
-    storage = documents_storage()
-    for name in written:
-        try:
-            storage.delete(name)
-        except OSError:
-            logger.warning("messaging: could not remove orphan file %s", name)
 
 
 def _recipients(author: Author, to: Iterable[str] | None, participants: Iterable[str]) -> frozenset[Participant]:
@@ -165,7 +153,7 @@ def start_thread(*, order_id: str, author: Author, body: str, shop_id: int | Non
             ThreadRead.objects.bulk_create([ThreadRead(thread=thread, participant=p) for p in members])
             message = _post(order, thread, author, text, recipients, checked, written)
     except BaseException:
-        _discard(written)
+        discard(written)
         raise
     return thread, message
 
@@ -191,7 +179,7 @@ def reply(*, thread_id: int | str, author: Author, body: str, shop_id: int | Non
                           else _default_to(author.type, thread.participants))
             message = _post(order, thread, author, text, recipients, checked, written)
     except BaseException:
-        _discard(written)
+        discard(written)
         raise
     return message
 

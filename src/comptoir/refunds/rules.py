@@ -190,9 +190,9 @@ def proposed_excl_tax(line: LineAccount, quantity: int) -> int:
 
 
 def _part(cents: int | None, *, remaining: int, remaining_tax: int, rate: Decimal, tax_included: bool,
-          what: str) -> tuple[int, int]:
-    """(amount incl. tax, its tax) for an amount typed excl. tax (or incl. tax), checked against what remains."""
-    field = "shipping_amount" if "port" in what else "amount"
+          what: str, field: str) -> tuple[int, int]:
+    """(amount incl. tax, its tax) for an amount typed excl. tax (or incl. tax), checked against what remains;
+    an error names `field` (amount or shipping_amount)."""
     if cents is None or cents == 0:
         return 0, 0
     if cents < 0:
@@ -292,11 +292,12 @@ def _refund(line: LineAccount, ask: Ask) -> Amounts:
 
     def product(cents: int | None) -> tuple[int, int]:
         return _part(cents, remaining=line.remaining_amount, remaining_tax=line.remaining_amount_tax,
-                     rate=line.tax_rate, tax_included=ask.tax_included, what="du produit")
+                     rate=line.tax_rate, tax_included=ask.tax_included, what="du produit", field="amount")
 
     def shipping(cents: int | None) -> tuple[int, int]:
         return _part(cents, remaining=line.remaining_shipping, remaining_tax=line.remaining_shipping_tax,
-                     rate=line.shipping_tax_rate, tax_included=ask.tax_included, what="des frais de port")
+                     rate=line.shipping_tax_rate, tax_included=ask.tax_included, what="des frais de port",
+                     field="shipping_amount")
 
     if ask.mode == RefundMode.FULL:
         amount, amount_tax = line.remaining_amount, line.remaining_amount_tax
@@ -389,16 +390,16 @@ def _cancelation(line: LineAccount, ask: Ask) -> Amounts:
         ship, ship_tax = line.remaining_shipping, line.remaining_shipping_tax
     else:
         def part(given: int | None, proposal: int, remaining: int, remaining_tax: int, rate: Decimal,
-                 what: str) -> tuple[int, int]:
-            gross = proposal if given is None else given
-            return _part(min(gross, remaining) if given is None else gross, remaining=remaining,
-                         remaining_tax=remaining_tax, rate=rate, tax_included=True, what=what)
+                 what: str, field: str) -> tuple[int, int]:
+            return _part(min(proposal, remaining) if given is None else given, remaining=remaining,
+                         remaining_tax=remaining_tax, rate=rate, tax_included=True, what=what, field=field)
 
         amount, amount_tax = part(ask.amount_cents, line.unit_price_cents * quantity, line.remaining_amount,
-                                  line.remaining_amount_tax, line.tax_rate, "du produit")
+                                  line.remaining_amount_tax, line.tax_rate, "du produit", "amount")
         ship_share = round_cents(Decimal(line.shipping_cents * quantity) / line.quantity)
         ship, ship_tax = part(ask.shipping_cents, ship_share, line.remaining_shipping,
-                              line.remaining_shipping_tax, line.shipping_tax_rate, "des frais de port")
+                              line.remaining_shipping_tax, line.shipping_tax_rate, "des frais de port",
+                              "shipping_amount")
     settles_money = amount == line.remaining_amount and ship == line.remaining_shipping
     fee, vat = _commission_back(line, amount, ship, settles_money)
     return Amounts(line.line_id, RefundKind.CANCELATION, mode, quantity, amount, amount_tax, ship, ship_tax,

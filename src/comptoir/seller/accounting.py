@@ -27,6 +27,7 @@ from comptoir.web.accounting import (
     payment_state,
     transactions_csv,
 )
+from comptoir.web.files import file_download
 
 PAGE_SIZE = 50
 
@@ -66,10 +67,8 @@ def commission_invoice(request: HttpRequest, document_id: int) -> HttpResponse:
     document = document_queries.commission_invoice_of_shop(shop.id, document_id)
     if document is None:
         raise Http404("Facture introuvable")
-    response = HttpResponse(document_queries.read_bytes(document), content_type=document.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{document.file_name}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_download(document_queries.read_bytes(document), content_type=document.content_type,
+                         file_name=document.file_name)
 
 
 @seller_view

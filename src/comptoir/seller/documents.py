@@ -20,6 +20,7 @@ from comptoir.documents.models import OrderDocument
 from comptoir.orders.models import Order
 from comptoir.seller.views import _detail_context, _shop_order, _who, seller_view
 from comptoir.web.errors import french_message
+from comptoir.web.files import file_download
 
 
 class UploadForm(forms.Form):
@@ -81,10 +82,8 @@ def download(request: HttpRequest, order_id: str, document_id: int) -> HttpRespo
     document = queries.document_of_order(order.pk, document_id)
     if document is None:
         raise Http404("Document introuvable")
-    response = HttpResponse(queries.read_bytes(document), content_type=document.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{document.file_name}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_download(queries.read_bytes(document), content_type=document.content_type,
+                         file_name=document.file_name)
 
 
 @require_POST

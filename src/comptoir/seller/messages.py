@@ -21,22 +21,13 @@ from comptoir.orders.models import Order
 from comptoir.seller.views import _detail_context, _shop_order, seller_view
 from comptoir.shops.models import Shop
 from comptoir.web.errors import french_message
+from comptoir.web.files import file_download
+from comptoir.web.forms import FilesField, MultipleFileInput
 
 PAGE_SIZE = 50
 RECIPIENTS = [("CUSTOMER", "Le client"), ("OPERATOR", "Le service client de la marketplace"),
               ("BOTH", "Le client et le service client")]
 _TO = {"CUSTOMER": ["CUSTOMER"], "OPERATOR": ["OPERATOR"], "BOTH": ["CUSTOMER", "OPERATOR"]}
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class FilesField(forms.FileField):
-    def clean(self, data: Any, initial: Any = None) -> Any:
-        if isinstance(data, list | tuple):
-            return [super(FilesField, self).clean(d, initial) for d in data]
-        return [super().clean(data, initial)] if data else []
 
 
 class ReplyForm(forms.Form):
@@ -157,10 +148,8 @@ def attachment(request: HttpRequest, order_id: str, attachment_id: int) -> HttpR
     found = queries.order_attachment(order.pk, attachment_id)
     if found is None or not rules.visible_to(Participant.SHOP, found.message.author_type, found.message.recipients):
         raise Http404("Pièce jointe introuvable")
-    response = HttpResponse(queries.read_bytes(found), content_type=found.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{found.name}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_download(queries.read_bytes(found), content_type=found.content_type,
+                         file_name=found.name)
 
 
 @require_GET

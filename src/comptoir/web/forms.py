@@ -69,3 +69,16 @@ class ReasonForm(forms.Form):
         if not value:
             raise forms.ValidationError("Le motif est obligatoire.")
         return value
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class FilesField(forms.FileField):
+    """Several files in one field (message attachments); an empty field is an empty list."""
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        if isinstance(data, list | tuple):
+            return [super(FilesField, self).clean(d, initial) for d in data]
+        return [super().clean(data, initial)] if data else []

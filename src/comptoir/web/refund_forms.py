@@ -122,8 +122,6 @@ class LineDialogForm(forms.Form):
                                                                                    f"« {line.product_title} »")
         message = message[:1].upper() + message[1:]
         short = self.ERROR_FIELDS.get(error.field or "", self.FALLBACK)
-        if short == "montant" and "frais de port" in message and "port" in self.SHORT:
-            short = "port"  # the rules name the shipping amount's field "amount" too
         self.add_error(self.name(short, line), message)
 
     def describe_errors(self) -> None:

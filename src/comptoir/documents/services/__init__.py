@@ -31,7 +31,7 @@ from comptoir.documents.errors import (
 from comptoir.documents.mentions import Expectations
 from comptoir.documents.models import InvoiceCounter, OrderDocument
 from comptoir.documents.rules import DocumentType
-from comptoir.documents.storage import documents_storage, max_bytes
+from comptoir.documents.storage import discard, documents_storage, max_bytes
 from comptoir.orders.models import Order
 from comptoir.orders.services import Who
 from comptoir.orders.services.lifecycle import lock_order
@@ -124,16 +124,6 @@ def _store(order: Order, *, doc_type: DocumentType, file_name: str, data: bytes,
     return document
 
 
-def _discard(written: list[str]) -> None:
-    """Django has no on-rollback hook: a write that failed removes the files it had stored."""
-    storage = documents_storage()
-    for name in written:
-        try:
-            storage.delete(name)
-        except OSError:
-            logger.warning("documents: could not remove orphan file %s", name)
-
-
 def upload_document(*, order_id: str, shop_id: int, item: UploadItem, who: Who) -> OrderDocument:
     """One file: checked by type, content, size and count; an invoice is read by the checker (its report is
     stored on the document). Nothing is stored when any check fails."""
@@ -156,7 +146,7 @@ def upload_document(*, order_id: str, shop_id: int, item: UploadItem, who: Who) 
                               content_type=kind.content_type, who=who, written=written, report=report)
             _set_has_invoice(locked)
     except BaseException:
-        _discard(written)
+        discard(written)
         raise
     return document
 
@@ -314,7 +304,7 @@ def generate_invoice(*, order_id: str, shop_id: int, who: Who) -> OrderDocument:
                               doc_type=DocumentType.CUSTOMER_INVOICE, who=who, written=written)
             _set_has_invoice(order)
     except BaseException:
-        _discard(written)
+        discard(written)
         raise
     return document
 
@@ -358,6 +348,6 @@ def generate_credit_note(*, order_id: str, shop_id: int, refund_group_id: str, w
             document = _issue(order, shop, data, doc_type=DocumentType.CUSTOMER_CREDIT_NOTE, who=who, written=written,
                               refund_group_id=refund_group_id, credit_total=total)
     except BaseException:
-        _discard(written)
+        discard(written)
         raise
     return document

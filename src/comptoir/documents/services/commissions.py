@@ -14,7 +14,8 @@ from django.db.models import F, Sum
 from comptoir.core import clock
 from comptoir.documents import invoicing
 from comptoir.documents.models import CommissionInvoiceLine, InvoiceCounter, ShopDocument, ShopDocumentType
-from comptoir.documents.services import _discard, calendar_tz
+from comptoir.documents.services import calendar_tz
+from comptoir.documents.storage import discard
 from comptoir.ledger import queries as ledger_queries
 from comptoir.shops.models import Shop
 
@@ -90,6 +91,6 @@ def issue_commission_invoice(*, shop_id: int, payout_id: int) -> ShopDocument | 
                 CommissionInvoiceLine(document=document, shop_id=shop_id, order_id=order_id, fee_cents=fee,
                                       vat_cents=vat) for order_id, (fee, vat) in sorted(due.items()))
     except BaseException:
-        _discard(written)
+        discard(written)
         raise
     return document

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from comptoir.documents import queries
 from comptoir.operator.views.common import operator_view
 from comptoir.orders import queries as order_queries
+from comptoir.web.files import file_download
 
 
 @require_GET
@@ -19,10 +20,8 @@ def document_download(request: HttpRequest, order_id: str, document_id: int) -> 
     document = queries.document_of_order(order.pk, document_id) if order is not None else None
     if document is None:
         raise Http404("Document introuvable")
-    response = HttpResponse(queries.read_bytes(document), content_type=document.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{document.file_name}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_download(queries.read_bytes(document), content_type=document.content_type,
+                         file_name=document.file_name)
 
 
 @require_GET

@@ -15,6 +15,7 @@ from comptoir.ledger import queries as ledger_queries
 from comptoir.ledger import services as ledger_services
 from comptoir.ledger.models import LedgerEntry, Payout
 from comptoir.operator.views.common import BASE, operator_email, operator_view
+from comptoir.web.files import file_download
 from comptoir.web.templatetags.comptoir_web import euros
 from comptoir.web.views import confirmation, is_confirmed
 
@@ -77,10 +78,8 @@ def payout_invoice(request: HttpRequest, payout_id: int, document_id: int) -> Ht
     document = document_queries.commission_invoice_of_payout(payout_id, document_id)
     if document is None:
         raise Http404("Facture introuvable")
-    response = HttpResponse(document_queries.read_bytes(document), content_type=document.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{document.file_name}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_download(document_queries.read_bytes(document), content_type=document.content_type,
+                         file_name=document.file_name)
 
 
 @operator_view
