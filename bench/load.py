@@ -207,6 +207,7 @@ class Generator:
                     "offer_id": (shop - 1) * OFFERS_PER_SHOP + k + 1, "offer_sku": f"S{shop}-SKU-{k}",
                     "product_sku": f"PRD-{k}", "product_title": f"Produit bench {k} de la boutique {shop}",
                     "category_code": f"CAT{k % 5}", "category_label": f"Catégorie {k % 5}", "quantity": qty, "canceled_quantity": 0,
+                    "incident_state": "",
                     "unit_price_cents": unit, "price_cents": p, "shipping_price_cents": SHIPPING_CENTS,
                     "tax_code": "TVA20", "tax_rate": "20.0000", "tax_cents": tax, "shipping_tax_code": "TVA20",
                     "shipping_tax_rate": "20.0000", "shipping_tax_cents": stax, "eco_contribution_cents": 0,
@@ -244,6 +245,7 @@ class Generator:
                 "billing_address": ADDRESS_JSON, "shipping_address": ADDRESS_JSON,
                 "relay_token": rnd.getrandbits(96).to_bytes(RELAY_DOMAIN_TOKEN_BYTES, "big").hex(),
                 "has_incident": False, "has_invoice": False, "has_customer_message": False,
+                "redacted_date": None,  # bench orders are recent enough to keep their customer data
             })
             if state in ("WAITING_ACCEPTANCE", "WAITING_DEBIT"):
                 pay_pk += 1

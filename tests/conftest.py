@@ -11,6 +11,12 @@ from django.db import connection
 
 from comptoir.core import clock
 
+# API rate limits (observability/ratelimit.py) never throttle the suite; tests/observability turns them on.
+settings.COMPTOIR["RATE_LIMITS_ENABLED"] = False
+# One process: its own endpoint changes refresh the webhook subscriptions at once, so no timed re-read of them
+# can land in a test's query count (tests/webhooks check the timed re-read and reset the map after each test).
+settings.COMPTOIR["WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS"] = float("inf")
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Decided at collection: the database of this pass is fixed by COMPTOIR_DATABASE_URL.

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from comptoir.observability.cache_url import cache_from_url
+
 BASE_DIR = Path(os.environ.get("COMPTOIR_HOME", Path.cwd())).resolve()
 VAR_DIR = Path(os.environ.get("COMPTOIR_VAR_DIR", BASE_DIR / "var"))
 
@@ -42,8 +44,12 @@ INSTALLED_APPS = [
     "comptoir.relay",
     "comptoir.documents",
     "comptoir.messaging",
+    "comptoir.incidents",
+    "comptoir.webhooks",
+    "comptoir.scorecards",
     "comptoir.api",
     "comptoir.ops",
+    "comptoir.observability",
     "django_htmx",
     "comptoir.web",
     "comptoir.seller",
@@ -52,6 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every request, the API's slim stack included, gets a request id and is counted (README « Exploitation »).
+    "comptoir.observability.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "comptoir.api.middleware.ApiErrorBodyMiddleware",
     # Idempotency-Key on the API's writes: a retried request is answered from the first run (api/idempotency.py).
@@ -70,7 +78,9 @@ MIDDLEWARE = [
 # What /api/ requests run after ApiErrorBodyMiddleware instead of the rest of MIDDLEWARE (api/middleware.py):
 # the middleware that shows in an API response (language and Content-Language, Content-Length, X-Frame-Options).
 API_MIDDLEWARE = [
-    # First, as right after ApiErrorBodyMiddleware in MIDDLEWARE: the API's writes pass here (a request runs it once).
+    # Rate limits per key, before Idempotency-Key: a 429 is never kept as a key's answer (observability/ratelimit.py).
+    "comptoir.observability.ratelimit.RateLimitMiddleware",
+    # Then, as right after ApiErrorBodyMiddleware in MIDDLEWARE: the API's writes pass here (a request runs it once).
     "comptoir.api.idempotency.IdempotencyMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -156,14 +166,25 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
+# COMPTOIR_LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request_id, extra fields);
+# text (the default) for a terminal. COMPTOIR_LOG_REQUESTS=1 adds a line per HTTP request (logger comptoir.access).
+LOG_FORMAT = os.environ.get("COMPTOIR_LOG_FORMAT", "text").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "comptoir.observability.logs.RequestIdFilter"}},
+    "formatters": {"text": {"()": "comptoir.observability.logs.TextFormatter"},
+                   "json": {"()": "comptoir.observability.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                             "formatter": "json" if LOG_FORMAT == "json" else "text"}},
     "root": {"handlers": ["console"], "level": os.environ.get("COMPTOIR_LOG_LEVEL", "WARNING")},
-    "loggers": {"comptoir": {"level": os.environ.get("COMPTOIR_LOG_LEVEL", "INFO")}},
+    "loggers": {"comptoir": {"level": os.environ.get("COMPTOIR_LOG_LEVEL", "INFO")},
+                "comptoir.access": {"level": "INFO" if env_bool("COMPTOIR_LOG_REQUESTS") else "WARNING"}},
 }
+
+# The rate limits' counters (and any other cache use). locmem counts per process: several `comptoir serve`
+# processes need a shared cache, db://comptoir_cache (after `comptoir createcachetable`) or redis://host:6379/0.
+CACHES = {"default": cache_from_url(os.environ.get("COMPTOIR_CACHE_URL", "locmem://"))}
 
 EMAIL_BACKEND = os.environ.get("COMPTOIR_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("COMPTOIR_SMTP_HOST", "127.0.0.1")
@@ -199,6 +220,12 @@ COMPTOIR = {
     "API_MAX_PAGE_SIZE": 100,
     "OPERATOR_EMAIL": os.environ.get("COMPTOIR_OPERATOR_EMAIL", "operations@marche-demo.test"),
     "OUTBOX_MAX_ATTEMPTS": env_int("COMPTOIR_OUTBOX_MAX_ATTEMPTS", 8),
+    # Operations (README « Exploitation »): seller API rate limits per key, "OR11=120/60,default=3000/60,A01=off"
+    # over the defaults of observability/ratelimit.py; the cache alias holding the counters; /metrics's token.
+    "RATE_LIMITS_ENABLED": env_bool("COMPTOIR_RATE_LIMITS_ENABLED", True),
+    "RATE_LIMITS": os.environ.get("COMPTOIR_RATE_LIMITS", ""),
+    "RATE_LIMIT_CACHE": os.environ.get("COMPTOIR_RATE_LIMIT_CACHE", "default"),
+    "METRICS_TOKEN": os.environ.get("COMPTOIR_METRICS_TOKEN", ""),
     # The relay address (`comptoir relay`, README « Relais e-mail »): inbound SMTP for RELAY_DOMAIN.
     "RELAY_HOST": os.environ.get("COMPTOIR_RELAY_HOST", "127.0.0.1"),
     "RELAY_PORT": env_int("COMPTOIR_RELAY_PORT", 2525),
@@ -213,8 +240,30 @@ COMPTOIR = {
     # is flagged. Files go to STORAGES["documents"] when set (S3: README « Documents »), else var/documents.
     "DOCUMENT_MAX_BYTES": env_int("COMPTOIR_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024),
     "INVOICE_MISSING_BUSINESS_DAYS": env_int("COMPTOIR_INVOICE_MISSING_BUSINESS_DAYS", 2),
+    # The guide's customer-service clock (incidents): an unanswered customer message → reminder, then incident and
+    # mediation; a formal notice gives this many business hours before the operator's solution is imposed.
+    "REPLY_REMINDER_BUSINESS_HOURS": env_int("COMPTOIR_REPLY_REMINDER_BUSINESS_HOURS", 48),
+    "REPLY_ESCALATION_BUSINESS_HOURS": env_int("COMPTOIR_REPLY_ESCALATION_BUSINESS_HOURS", 72),
+    "FORMAL_NOTICE_BUSINESS_HOURS": env_int("COMPTOIR_FORMAL_NOTICE_BUSINESS_HOURS", 24),
     # Message attachments (PDF, JPEG, PNG checked by content): the size limit of each file.
     "MESSAGE_ATTACHMENT_MAX_BYTES": env_int("COMPTOIR_MESSAGE_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024),
+    # Webhooks (README « Webhooks »): POST timeout, attempts before a delivery is DEAD, deliveries per sweep,
+    # endpoints per shop; how long a process trusts its map of subscribed shops (another process's change of an
+    # endpoint is seen within it); http:// and loopback endpoints (development and tests only; default: DEBUG).
+    "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("COMPTOIR_WEBHOOK_TIMEOUT_SECONDS", "5")),
+    "WEBHOOK_MAX_ATTEMPTS": env_int("COMPTOIR_WEBHOOK_MAX_ATTEMPTS", 10),
+    "WEBHOOK_BATCH_SIZE": env_int("COMPTOIR_WEBHOOK_BATCH_SIZE", 20),
+    "WEBHOOK_MAX_ENDPOINTS": env_int("COMPTOIR_WEBHOOK_MAX_ENDPOINTS", 10),
+    "WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS": float(os.environ.get("COMPTOIR_WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS", "5")),
+    "WEBHOOK_ALLOW_LOCAL_HTTP": env_bool("COMPTOIR_WEBHOOK_ALLOW_LOCAL_HTTP", DEBUG),
+    # Seller scorecards (README « Indicateurs vendeurs »): each open shop is checked against the operator's
+    # thresholds once per SCORECARD_CHECK_HOURS, SCORECARD_BATCH_SIZE shops per worker round.
+    "SCORECARD_CHECK_HOURS": env_int("COMPTOIR_SCORECARD_CHECK_HOURS", 24),
+    "SCORECARD_BATCH_SIZE": env_int("COMPTOIR_SCORECARD_BATCH_SIZE", 20),
+    # Personal data (GDPR): customers' names, addresses, phones and e-mail are redacted this many days after the
+    # order ended (closed, refused or canceled); 0 turns redaction off. The ledger and invoices are kept.
+    "REDACT_AFTER_DAYS": env_int("COMPTOIR_REDACT_AFTER_DAYS", 365),
+    "REDACT_BATCH_SIZE": env_int("COMPTOIR_REDACT_BATCH_SIZE", 200),
     # The operator's own legal identity: the seller on the commission invoices it issues to shops at each payout.
     "OPERATOR_LEGAL": {
         "NAME": os.environ.get("COMPTOIR_OPERATOR_LEGAL_NAME", "Marché Démo SAS"),

@@ -20,4 +20,6 @@ urlpatterns = [
     path("vendeur/", include("comptoir.seller.urls")),
     path("operateur/", include("comptoir.operator.urls")),
     path("client/", include("comptoir.customer.urls")),
+    # /healthz, /readyz, /metrics (README « Exploitation »).
+    path("", include("comptoir.observability.urls")),
 ]

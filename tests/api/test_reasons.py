@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db.models import Q
 from django.test import Client
 
 from comptoir.refunds.models import Reason
@@ -26,24 +27,26 @@ def test_re01_lists_the_shops_reasons_sorted_by_type_then_position(client: Clien
     # when the shop lists the reasons
     response = get(client, "/api/reasons", key)
 
-    # then Mirakl's shape, cancelations first (type order), then by position, only the shop's active reasons
+    # then Mirakl's shape, cancelations first (type order), then by position, only the shop's active reasons,
+    # and the reasons incidents are opened with on its lines (a shop never gives one: is_shop_right false)
     assert response.status_code == 200
     reasons = body_of(response)["reasons"]
     assert all(set(r) == {"code", "label", "type", "is_shop_right"} for r in reasons)
-    expected = sorted(
-        Reason.objects.filter(active=True, is_shop_right=True).values_list("type", "position", "code"))
+    expected = sorted(Reason.objects.filter(active=True).filter(Q(is_shop_right=True) | Q(type="INCIDENT_OPEN"))
+                      .values_list("type", "position", "code"))
     assert [(r["type"], r["code"]) for r in reasons] == [(t, c) for t, _, c in expected]
     assert [r["code"] for r in reasons if r["type"] == "REFUND"][:2] == ["23", "15"]
-    assert {r["type"] for r in reasons} == {"REFUND", "CANCELATION"}
+    assert {r["type"] for r in reasons} == {"REFUND", "CANCELATION", "INCIDENT_OPEN", "INCIDENT_CLOSE"}
     assert reasons[0]["type"] == "CANCELATION"
-    assert all(r["is_shop_right"] is True for r in reasons)
-    codes = {r["code"] for r in reasons}
-    assert "21" not in codes and "14" not in codes and "OPERATOR_MEDIATION" not in codes
+    assert all(r["is_shop_right"] is (r["type"] != "INCIDENT_OPEN") for r in reasons)
+    codes = {(r["type"], r["code"]) for r in reasons}
+    assert ("REFUND", "21") not in codes and ("REFUND", "14") not in codes
+    assert not {c for _, c in codes} & {"OPERATOR_MEDIATION", "REFUNDED"}  # the operator's own
     refund_15 = next(r for r in reasons if r["code"] == "15" and r["type"] == "REFUND")
     assert refund_15["label"] == "Produit en rupture de stock"
 
 
-@pytest.mark.parametrize("reason_type", ["REFUND", "refund", "CANCELATION"])
+@pytest.mark.parametrize("reason_type", ["REFUND", "refund", "CANCELATION", "INCIDENT_CLOSE"])
 def test_re02_lists_one_type(client: Client, key: str, reason_type: str) -> None:
     response = get(client, f"/api/reasons/{reason_type}", key)
 
@@ -56,7 +59,23 @@ def test_re02_lists_one_type(client: Client, key: str, reason_type: str) -> None
         .values_list("code", flat=True))
 
 
-@pytest.mark.parametrize("reason_type", ["INCIDENT_OPEN", "MESSAGING", "MPS_REFUND"])
+def test_re02_incident_reasons_the_close_ones_the_shop_gives_the_open_ones_it_reads(client: Client, key: str) -> None:
+    # given an opening reason the operator deactivated
+    Reason.objects.filter(type="INCIDENT_OPEN", code="6").update(active=False)
+
+    # when the shop lists both incident types
+    closing = body_of(get(client, "/api/reasons/INCIDENT_CLOSE", key))["reasons"]
+    opening = body_of(get(client, "/api/reasons/incident_open", key))["reasons"]
+
+    # then OR64's reasons without the operator's own, and every active opening reason, marked not the shop's
+    assert [(r["code"], r["is_shop_right"]) for r in closing] == [(c, True) for c in ("10", "11", "12", "13", "14")]
+    assert closing[1]["label"] == "Article livré au client"
+    assert [r["code"] for r in opening] == ["1", "2", "3", "4", "5", "NO_SHOP_ANSWER"]
+    assert {r["type"] for r in opening} == {"INCIDENT_OPEN"} and not any(r["is_shop_right"] for r in opening)
+    assert opening[1]["label"] == "Article endommagé"
+
+
+@pytest.mark.parametrize("reason_type", ["MESSAGING", "RETURN", "MPS_REFUND"])
 def test_re02_of_a_mirakl_type_without_reasons_here_is_empty(client: Client, key: str, reason_type: str) -> None:
     response = get(client, f"/api/reasons/{reason_type}", key)
 

@@ -14,8 +14,9 @@ from tests.web_factories import PASSWORD, make_seller, make_user
 
 pytestmark = pytest.mark.django_db
 MAX_LIST_QUERIES = 8
-# The home page adds its indicators: unread messages and missing invoices (one grouped query each).
-MAX_HOME_QUERIES = MAX_LIST_QUERIES + 2
+# The home page adds its indicators: unread messages, missing invoices and incidents (one grouped query each).
+# + the scorecard block: 7 grouped queries per window (30 and 90 days), whatever the number of orders.
+MAX_HOME_QUERIES = MAX_LIST_QUERIES + 3 + 14
 
 
 def _line_ids(order: Order) -> list[str]:

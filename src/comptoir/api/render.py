@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+from django.db.models import CharField, Func
 from django.http import HttpResponse
 from django.utils.dateparse import parse_date, parse_datetime
 from ninja.renderers import BaseRenderer
@@ -46,6 +47,22 @@ def iso(value: datetime | None) -> str | None:
     if value.tzinfo is not UTC:  # the database hands back UTC already: skip the conversion then
         value = value.astimezone(UTC)
     return f"{value.isoformat(timespec='seconds')[:19]}Z"  # isoformat is several times faster than strftime
+
+
+class IsoDate(Func):
+    """A datetime column formatted by the database exactly as iso() does (UTC, truncated to the second, Z), for
+    list pages: parsing each date into a datetime only to print it again was a large share of their time."""
+
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        # Django stores 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC: cut the text (strftime would round 59.9995 s up).
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(substr({sql}, 1, 10) || 'T' || substr({sql}, 12, 8) || 'Z')", [*params, *params]
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"""to_char(({sql}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')""", list(params)
 
 
 def parse_instant(raw: str | None, name: str, *, end_of_day: bool = False) -> datetime | None:

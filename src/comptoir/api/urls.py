@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from comptoir import __version__
 from comptoir.api import errors
 from comptoir.api.auth import OperatorKey, ShopKey
 from comptoir.api.mirakl import account, accounting, orders, reasons, refunds, shipment_imports, shipping
 from comptoir.api.mirakl import documents as order_documents
+from comptoir.api.mirakl import incidents as order_incidents
 from comptoir.api.mirakl import messages as order_messages
+from comptoir.api.mirakl import scorecard as shop_scorecard
+from comptoir.api.mirakl import webhooks as seller_webhooks
+from comptoir.api.openapi import ComptoirAPI
 from comptoir.api.operator import carriers as operator_carriers
+from comptoir.api.operator import incidents as operator_incidents
 from comptoir.api.operator import orders as operator_orders
 from comptoir.api.operator import outbox as operator_outbox
 from comptoir.api.operator import payouts as operator_payouts
 from comptoir.api.render import ORJSONRenderer
 
-api = NinjaAPI(
+api = ComptoirAPI(
     title="Comptoir API",
     version=__version__,
     description=(
@@ -47,7 +50,11 @@ api.add_router("/", refunds.router, auth=ShopKey())
 api.add_router("/", reasons.router, auth=ShopKey())
 api.add_router("/", order_documents.router, auth=ShopKey())
 api.add_router("/", order_messages.router, auth=ShopKey())
+api.add_router("/", order_incidents.router, auth=ShopKey())
+api.add_router("/", seller_webhooks.router, auth=ShopKey())
+api.add_router("/", shop_scorecard.router, auth=ShopKey())
 api.add_router("/operator", operator_orders.router, auth=OperatorKey())
 api.add_router("/operator", operator_payouts.router, auth=OperatorKey())
 api.add_router("/operator", operator_outbox.router, auth=OperatorKey())
 api.add_router("/operator", operator_carriers.router, auth=OperatorKey())
+api.add_router("/operator", operator_incidents.router, auth=OperatorKey())

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from comptoir.customer.incidents import order_incidents
 from comptoir.customer.links import order_id_from_token
 from comptoir.customer.messages import order_messages
 from comptoir.documents import queries as document_queries
@@ -72,6 +73,8 @@ def order_page(request: HttpRequest, token: str) -> HttpResponse:
         "invoices": document_queries.customer_documents(order.pk), "token": token,
         # Conversations with the seller: read and answer, or write a new one (customer/messages.py).
         "conversation": order_messages(order),
+        # Problems reported on articles: report one, follow them, close one (customer/incidents.py).
+        "incidents": order_incidents(order, lines),
     })
     response["X-Robots-Tag"] = "noindex"
     # The signed link never leaves the site (carriers' tracking pages get no referrer), while the page's own forms

@@ -29,6 +29,9 @@ class Thread(models.Model):
     # Set by a customer's message the shop has not answered yet (Mirakl's shop_reply_needed_since): the
     # 48/72 business-hour rule of the guide starts here.
     shop_reply_needed_since = models.DateTimeField(null=True, blank=True)
+    # The customer-service clock of the current wait (incidents.timers): reminder sent, claim escalated.
+    reply_reminded_at = models.DateTimeField(null=True, blank=True)
+    reply_escalated_at = models.DateTimeField(null=True, blank=True)
     message_count = models.PositiveIntegerField(default=0)
 
     class Meta:

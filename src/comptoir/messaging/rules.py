@@ -4,7 +4,9 @@ impérativement en français, à part bien sûr si le client vous contacte en an
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from comptoir.messaging import language
@@ -14,6 +16,10 @@ MAX_BODY_LENGTH = 10_000
 MAX_SUBJECT_LENGTH = 200
 MAX_ATTACHMENTS = 10
 DEFAULT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+# « Vous devez répondre à tout message en maximum 48h ouvrées. Faute de réponse sous 72h ouvrées, la réclamation
+# sera automatiquement considérée comme incident » (the guide): a reminder, then the incidents app escalates.
+REMINDER_BUSINESS_HOURS = 48
+ESCALATION_BUSINESS_HOURS = 72
 
 
 class Participant(StrEnum):
@@ -92,3 +98,23 @@ def needs_language_warning(seller_text: str, customer_languages: Iterable[str | 
     if detected is None or detected == "fr":
         return False
     return not (detected == "en" and "en" in set(customer_languages))
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyStep:
+    kind: str  # "REMIND" or "ESCALATE"
+    due_at: datetime
+
+
+AddHours = Callable[[datetime, int], datetime]
+
+
+def next_reply_step(since: datetime | None, reminded: datetime | None, escalated: datetime | None,
+                    add_business_hours: AddHours, *, remind_hours: int = REMINDER_BUSINESS_HOURS,
+                    escalate_hours: int = ESCALATION_BUSINESS_HOURS) -> ReplyStep | None:
+    """The next thing the customer-service clock does on a thread whose customer waits since `since`."""
+    if since is None or escalated is not None:
+        return None
+    if reminded is None:
+        return ReplyStep("REMIND", add_business_hours(since, remind_hours))
+    return ReplyStep("ESCALATE", add_business_hours(since, escalate_hours))

@@ -25,7 +25,9 @@ from comptoir.messaging.rules import Participant
 from comptoir.notifications import services as notification_services
 from comptoir.orders.events import OrderEvent
 from comptoir.orders.models import Order
-from comptoir.orders.services.lifecycle import lock_order
+from comptoir.orders.services.lifecycle import calendar, lock_order
+from comptoir.orders.states import FlagTimerKind
+from comptoir.timers import services as timer_services
 
 # Who hears of a new message, by author (the operator reads its board; it gets no mail per message).
 _EVENTS = {Participant.CUSTOMER: "CustomerMessageReceived", Participant.SHOP: "SellerMessageReceived"}
@@ -104,17 +106,21 @@ def _post(order: Order, thread: Thread, author: Author, body: str, recipients: f
         attachment.file.save(item.name, ContentFile(item.data), save=False)
         written.append(attachment.file.name)
         attachment.save()
-    reply_needed = thread.shop_reply_needed_since
+    waiting_before = thread.shop_reply_needed_since
+    reply_needed = waiting_before
     if author.type == Participant.CUSTOMER and Participant.SHOP in recipients:
         reply_needed = reply_needed or now
     elif author.type == Participant.SHOP:
         reply_needed = None
+    clock_fields = {} if reply_needed else {"reply_reminded_at": None, "reply_escalated_at": None}
     Thread.objects.filter(pk=thread.pk).update(
         last_message_date=now, updated_date=now, last_sender_type=author.type.value,
         last_sender_name=author.name[:200], last_excerpt=body[:200], shop_reply_needed_since=reply_needed,
-        message_count=F("message_count") + 1)
+        message_count=F("message_count") + 1, **clock_fields)
     thread.last_message_date = thread.updated_date = now
     thread.shop_reply_needed_since = reply_needed
+    if reply_needed != waiting_before:
+        schedule_reply_timer(order.pk)
     ThreadRead.objects.filter(thread=thread, participant__in=[r.value for r in recipients]).update(
         unread_count=F("unread_count") + 1)
     ThreadRead.objects.filter(thread=thread, participant=author.type.value).update(unread_count=0,
@@ -129,6 +135,24 @@ def _post(order: Order, thread: Thread, author: Author, body: str, recipients: f
             "thread_id": thread.thread_id, "message_id": str(message.pk), "topic": thread.topic_value,
             "excerpt": body[:300]})])
     return message
+
+
+def schedule_reply_timer(order_pk: int) -> None:
+    """The order's CUSTOMER_REPLY timer at the next step of the customer-service clock over its threads (48
+    business hours: reminder; 72: incident), or none when no customer waits for the seller."""
+    cal = calendar()
+    remind = int(settings.COMPTOIR.get("REPLY_REMINDER_BUSINESS_HOURS", rules.REMINDER_BUSINESS_HOURS))
+    escalate = int(settings.COMPTOIR.get("REPLY_ESCALATION_BUSINESS_HOURS", rules.ESCALATION_BUSINESS_HOURS))
+    steps = [rules.next_reply_step(since, reminded, escalated, cal.add_business_hours, remind_hours=remind,
+                                   escalate_hours=escalate)
+             for since, reminded, escalated in Thread.objects.filter(
+                 order_id=order_pk, shop_reply_needed_since__isnull=False, reply_escalated_at__isnull=True)
+             .values_list("shop_reply_needed_since", "reply_reminded_at", "reply_escalated_at")]
+    due = min((step.due_at for step in steps if step is not None), default=None)
+    if due is None:
+        timer_services.cancel(order_pk=order_pk, kinds=[FlagTimerKind.CUSTOMER_REPLY])
+    else:
+        timer_services.schedule(order_pk=order_pk, kind=FlagTimerKind.CUSTOMER_REPLY, due_at=due)
 
 
 def start_thread(*, order_id: str, author: Author, body: str, shop_id: int | None = None,

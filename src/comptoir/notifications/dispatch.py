@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from comptoir.core import clock
 from comptoir.notifications.models import OutboxEvent, OutboxState
 from comptoir.notifications.rendering import Loaded, Mail, load, render
+from comptoir.observability.context import request_id_var
 
 log = logging.getLogger("comptoir.outbox")
 
@@ -75,8 +76,11 @@ def deliver_many(event_ids: list[int], worker_id: str) -> int:
         log.warning("outbox: loading a batch of %s events failed", len(events), exc_info=True)
     mailer = get_connection(fail_silently=False)
     sent: list[tuple[OutboxEvent, Mail | None]] = []
+    previous = request_id_var.get()
     try:
         for event in events:
+            # Whatever is logged about this event carries the id of the request that wrote it.
+            request_id_var.set(event.request_id or None)
             try:
                 mail = render(event, loaded)
                 if mail is not None:
@@ -91,7 +95,10 @@ def deliver_many(event_ids: list[int], worker_id: str) -> int:
                 _close(mailer)  # a broken session is not reused
                 continue
             sent.append((event, mail))
+            log.info("outbox %s (%s) delivered", event.id, event.event_type,
+                     extra={"event_id": event.id, "event_type": event.event_type})
     finally:
+        request_id_var.set(previous)
         _close(mailer)
         _mark_sent(sent, worker_id)
     return len(sent)

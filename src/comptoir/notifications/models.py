@@ -27,8 +27,12 @@ class OutboxEvent(models.Model):
     sent_date = models.DateTimeField(null=True, blank=True)
     recipients = models.TextField(blank=True)  # who it went to (for the operator's view)
     subject = models.CharField(max_length=300, blank=True)
+    # The X-Request-ID of the request that wrote the event (empty for the worker's own): its delivery logs it.
+    request_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         indexes = [
             models.Index(fields=["next_attempt_at"], condition=models.Q(state="PENDING"), name="outbox_pending_due"),
+            # Dead letters are counted on every operator page and metrics scrape; sent rows pile up forever.
+            models.Index(fields=["id"], condition=models.Q(state="DEAD"), name="outbox_dead"),
         ]

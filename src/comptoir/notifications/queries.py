@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count
+from typing import Any
+
+from django.db.models import Count, Min
 
 from comptoir.notifications.models import OutboxEvent, OutboxState
 
@@ -30,3 +32,11 @@ def outbox_counts() -> dict[str, int]:
 
 def dead_letters_count() -> int:
     return OutboxEvent.objects.filter(state=OutboxState.DEAD).count()
+
+
+def outbox_health() -> dict[str, Any]:
+    """For the metrics scrape: pending events (how many, oldest written, earliest due) and dead letters. Both
+    queries run on partial indexes (pending, dead), whatever the size of the sent history."""
+    pending = OutboxEvent.objects.filter(state=OutboxState.PENDING).aggregate(
+        count=Count("id"), oldest_created=Min("created_date"), earliest_due=Min("next_attempt_at"))
+    return {**pending, "dead": dead_letters_count()}

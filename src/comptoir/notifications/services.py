@@ -10,20 +10,25 @@ from django.db.models import Model
 
 from comptoir.core import clock
 from comptoir.notifications.models import OutboxEvent, OutboxState
+from comptoir.observability.context import current_request_id
 from comptoir.orders.events import AUDIENCES, OrderEvent
+from comptoir.webhooks import services as webhook_services
 
 
 def record_events(events: list[OrderEvent]) -> None:
     """One INSERT of every (event, audience) row. Plain SQL: every lifecycle transition writes here (OR21, sweeps),
-    and the ORM's compilation of the INSERT cost more than running it."""
+    and the ORM's compilation of the INSERT cost more than running it. The events a shop's webhooks want are
+    captured in the same transaction (no query for a shop without webhooks)."""
+    webhook_services.record_events(events)
     pairs = [(event, audience) for event in events for audience in AUDIENCES.get(event.name, ())]
     if not pairs:
         return
     now = clock.now()
+    request_id = current_request_id() or ""
     insert_rows(OutboxEvent, [
         {"event_type": event.name, "order_id": event.order_id, "shop_id": event.shop_id, "audience": audience,
          "payload": {"order_id": event.order_id, "shop_id": event.shop_id, **event.data},
-         "next_attempt_at": now, "created_date": now}
+         "next_attempt_at": now, "created_date": now, "request_id": request_id}
         for event, audience in pairs
     ])
 

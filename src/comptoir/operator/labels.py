@@ -27,6 +27,17 @@ EVENT_LABELS: dict[str, str] = {
     "SellerMessageReceived": "Réponse du vendeur au client",
     "OrderReceived": "Commande reçue",
     "OrderClosed": "Commande clôturée",
+    "IncidentOpened": "Incident ouvert",
+    "IncidentResolutionSignaled": "Incident signalé résolu par le vendeur",
+    "IncidentReopened": "Incident rouvert",
+    "IncidentClosed": "Incident clos",
+    "MediationStarted": "Médiation engagée",
+    "FormalNoticeSent": "Mise en demeure",
+    "SolutionImposeFailed": "Solution de médiation non imposée",
+    "CustomerReplyOverdue": "Relance : message client sans réponse (48 h ouvrées)",
+    "CustomerClaimEscalated": "Message client sans réponse (72 h ouvrées) : médiation",
+    "ScorecardWarning": "Indicateur vendeur sous le seuil d'alerte",
+    "ScorecardSuspension": "Boutique suspendue (indicateur vendeur)",
 }
 
 AUDIENCE_LABELS: dict[str, str] = {"SELLER": "Vendeur", "CUSTOMER": "Client", "OPERATOR": "Opérateur"}

@@ -35,13 +35,27 @@ AUDIENCES: Final[dict[str, tuple[str, ...]]] = {
     "ShipmentTrackingMissing": ("SELLER",),  # a parcel still has no tracking 24 business hours after shipping
     "LinesCanceled": ("CUSTOMER",),  # some lines or units canceled before shipping, the customer paid back
     "OrderRefunded": ("CUSTOMER",),
-    "RefundPaymentFailed": ("OPERATOR",),  # the payment provider refused to pay a refund back: retried, then a person acts  # the seller (or the operator) refunds lines: the operator tells the customer
+    "RefundPaymentFailed": ("OPERATOR",),  # the payment provider refused to pay a refund back: retried, then a person acts
     # A seller's mail through the relay address broke the guide's rules: kept, not forwarded (relay app).
     "RelayMailBlocked": ("OPERATOR", "SELLER"),
     "InvoiceMissing": ("SELLER",),  # still no invoice N business days after shipment (documents sweep)
     # Messages (messaging app): the seller hears of a customer's message, the customer of the seller's answer.
     "CustomerMessageReceived": ("SELLER",),
     "SellerMessageReceived": ("CUSTOMER",),
+    # Incidents and mediation (incidents app): the seller hears of each new incident and each mediation step; the
+    # customer of its incident's opening and settlement; the operator of what waits for it.
+    "IncidentOpened": ("SELLER", "CUSTOMER"),
+    "IncidentResolutionSignaled": ("OPERATOR",),  # the seller says it is resolved: the operator confirms
+    "IncidentReopened": ("SELLER",),
+    "IncidentClosed": ("SELLER", "CUSTOMER"),
+    "MediationStarted": ("SELLER",),
+    "FormalNoticeSent": ("SELLER",),
+    "SolutionImposeFailed": ("OPERATOR",),
+    "CustomerReplyOverdue": ("SELLER",),  # 48 business hours without an answer to the customer
+    "CustomerClaimEscalated": ("OPERATOR", "SELLER"),  # 72 business hours, no line to open an incident on
     "OrderReceived": ("SELLER",),
     "OrderClosed": (),
+    # Seller scorecards (scorecards app): a measure past the operator's threshold, shop-level (no order).
+    "ScorecardWarning": ("SELLER", "OPERATOR"),
+    "ScorecardSuspension": ("SELLER", "OPERATOR"),
 }

@@ -85,6 +85,8 @@ class Order(models.Model):
     has_incident = models.BooleanField(default=False)
     has_invoice = models.BooleanField(default=False)
     has_customer_message = models.BooleanField(default=False)
+    # When the customer's personal data was redacted (orders.services.redaction, COMPTOIR_REDACT_AFTER_DAYS).
+    redacted_date = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -96,6 +98,14 @@ class Order(models.Model):
             # The missing-invoice sweep walks shipped orders without an invoice, oldest shipment first.
             models.Index(fields=["shipped_date", "id"], name="order_shipped_no_invoice",
                          condition=models.Q(has_invoice=False, shipped_date__isnull=False)),
+            # Scorecards: decisions found by the acceptance deadline, shipments by date, per shop.
+            models.Index(fields=["shop", "acceptance_deadline"], name="order_shop_acceptance"),
+            models.Index(fields=["shop", "shipped_date"], name="order_shop_shipped"),
+            # The redaction sweep: ended orders not yet redacted, oldest end first.
+            models.Index(fields=["closed_date", "id"], name="order_redact_closed",
+                         condition=models.Q(redacted_date__isnull=True, state="CLOSED")),
+            models.Index(fields=["last_updated_date", "id"], name="order_redact_dropped",
+                         condition=models.Q(redacted_date__isnull=True, state__in=["REFUSED", "CANCELED"])),
         ]
 
     def __str__(self) -> str:
@@ -124,6 +134,8 @@ class OrderLine(models.Model):
     # Units that will not ship: canceled (OR30) or refunded with excluded_from_shipment (OR28). The line's
     # refunds and cancelations themselves are rows of the refunds app.
     canceled_quantity = models.PositiveIntegerField(default=0)
+    # "", INCIDENT_OPEN or INCIDENT_CLOSED: the line's last incident (incidents app), for OR11's line state.
+    incident_state = models.CharField(max_length=16, blank=True, default="")
 
     # Amounts include tax (order_tax_mode TAX_INCLUDED); the tax part is computed once per line at import.
     unit_price_cents = models.BigIntegerField()

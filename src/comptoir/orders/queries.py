@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import namedtuple
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Func, IntegerField, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import BaseExpression
 
 from comptoir.orders.models import Order, OrderHistory, OrderLine
 
@@ -83,23 +87,52 @@ def _searched(query: QuerySet[Order], f: OrderFilter) -> QuerySet[Order]:
 
 
 SORTS = {"dateCreated": ("created_date", "id"), "dateUpdated": ("last_updated_date", "id")}
+# A column of a row page: a field name, or an expression computed by the database (a formatted date, a flag).
+Column = str | BaseExpression
 
 
-def orders_page(
-    f: OrderFilter, *, sort: str = "dateCreated", descending: bool = False, offset: int = 0, limit: int | None = 10
-) -> tuple[list[Order], int]:
-    """A page of complete orders (lines prefetched into `order.page_lines`) and the total count."""
+@dataclass(frozen=True, slots=True)
+class RowPage:
+    """A page of orders as named tuples (`pk` and the columns asked), each order's lines as named tuples
+    (`pk`, `order_pk` and the line columns asked) by index, and the count of every order the filter matches."""
+
+    orders: list[Any]
+    lines: dict[int, list[Any]]
+    total: int
+
+
+@lru_cache(maxsize=32)
+def _row_type(name: str, fields: tuple[str, ...]) -> Any:
+    return namedtuple(name, fields)  # noqa: PYI024 (the fields are the caller's)
+
+
+def order_rows_page(
+    f: OrderFilter, *, columns: Mapping[str, Column], line_columns: Mapping[str, Column], sort: str = "dateCreated",
+    descending: bool = False, offset: int = 0, limit: int | None = 10,
+) -> RowPage:
+    """A page of complete orders in two statements (the page with its count, the lines), as plain rows: building
+    model instances, parsing every date and Decimal was most of an OR11 page of 100. The count is a subquery of
+    the page (computed once); only a page past the end needs a statement of its own for it."""
     query = filtered_orders(f)
-    total = query.count()
+    count = query.order_by().annotate(n=Func(template="COUNT(*)", output_field=IntegerField())).values("n")
     keys = SORTS[sort]
     ordered = query.order_by(*(f"-{k}" if descending else k for k in keys))
     page = ordered[offset : offset + limit] if limit is not None else ordered[offset:]
-    # to_attr: a plain list per order. Prefetching into `order.lines` builds one QuerySet per order (a third of
-    # an OR11 page's time); order_json reads `page_lines` when present.
-    orders = list(page.prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("index"), to_attr="page_lines")
-    ))
-    return orders, total
+    make_order = _row_type("OrderRow", ("pk", *columns))._make
+    found = list(page.values_list("pk", *columns.values(), Subquery(count)))
+    orders = [make_order(row[:-1]) for row in found]
+    if found:
+        total = found[0][-1]
+    else:
+        total = 0 if offset == 0 else query.count()
+    lines: dict[int, list[Any]] = {order.pk: [] for order in orders}
+    if orders:
+        make_line = _row_type("OrderLineRow", ("pk", "order_pk", *line_columns))._make
+        rows = (OrderLine.objects.filter(order_id__in=list(lines)).order_by("order_id", "index")
+                .values_list("pk", "order_id", *line_columns.values()))
+        for row in rows:
+            lines[row[1]].append(make_line(row))
+    return RowPage(orders, lines, total)
 
 
 def order_detail(order_id: str) -> Order | None:

@@ -120,6 +120,9 @@ class FlagTimerKind(StrEnum):
 
     TRACKING_MISSING = "TRACKING_MISSING"  # shipping.timers: a parcel shipped 24 business hours ago, no tracking
     REFUND_PAYMENT = "REFUND_PAYMENT"  # refunds.services: pay waiting refunds back through the payment provider
+    # incidents.timers: a customer's message unanswered (48 business hours: reminder; 72: incident and mediation)
+    CUSTOMER_REPLY = "CUSTOMER_REPLY"
+    FORMAL_NOTICE = "FORMAL_NOTICE"  # incidents.timers: a formal notice expired: the operator's solution is imposed
 
 
 # The trigger each timer fires when it comes due (as actor SYSTEM).
@@ -195,6 +198,7 @@ class OrderFacts:
     state: OrderState
     waiting_customer_documents: bool = False
     any_line_shipped: bool = False
+    has_open_incident: bool = False
 
 
 Guard = Callable[[OrderFacts], str | None]
@@ -215,6 +219,10 @@ class Transition:
 
 def _not_waiting_documents(facts: OrderFacts) -> str | None:
     return "fraud.already_waiting_documents" if facts.waiting_customer_documents else None
+
+
+def _no_open_incident(facts: OrderFacts) -> str | None:
+    return "order.incident_open" if facts.has_open_incident else None
 
 
 def _nothing_shipped(facts: OrderFacts) -> str | None:
@@ -298,7 +306,8 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
     _row(T.RECEIVE, {S.SHIPPED}, S.RECEIVED, {A.CUSTOMER, A.OPERATOR, A.SYSTEM},
          Cancel(K.AUTO_RECEIVE), Schedule(K.AUTO_CLOSE, U.CALENDAR_DAYS, "CLOSING_DAYS"), PostLedger("RECEPTION"),
          Emit("OrderReceived")),
-    _row(T.CLOSE, {S.RECEIVED}, S.CLOSED, {A.SYSTEM}, Emit("OrderClosed")),
+    # An order does not close while one of its lines has an open incident (closing it reschedules the close).
+    _row(T.CLOSE, {S.RECEIVED}, S.CLOSED, {A.SYSTEM}, Emit("OrderClosed"), guard=_no_open_incident),
 )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from comptoir.core import clock
-from comptoir.orders.errors import OrderInvalidState
+from comptoir.orders.errors import GuardRefused, OrderInvalidState
 from comptoir.orders.models import Order, OrderLine
 from comptoir.orders.services.lifecycle import (
     SYSTEM,
@@ -47,7 +47,7 @@ def _fire(order_pk: int, trigger: Trigger, *, still_pending: Callable[[], bool],
         lines = lock_lines(order)
         try:
             transition = check(order, trigger, SYSTEM, lines)
-        except OrderInvalidState:
+        except (OrderInvalidState, GuardRefused):  # moved meanwhile, or a guard holds it (an open incident)
             return False
         if prepare is not None:
             prepare(order, lines)
@@ -131,7 +131,7 @@ def handle_batch(kind: TimerKind, timers: list[tuple[int, int]], take: Callable[
         for order in due:
             try:
                 transition = check(order, trigger, SYSTEM, lines[order.pk])
-            except OrderInvalidState:
+            except (OrderInvalidState, GuardRefused):
                 continue  # the seller (or someone) moved the order meanwhile: the timer is a no-op
             if prepare is not None:
                 prepare(order, lines[order.pk], now)

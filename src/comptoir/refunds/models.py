@@ -13,6 +13,8 @@ class ReasonType(models.TextChoices):
 
     REFUND = "REFUND", "Remboursement"
     CANCELATION = "CANCELATION", "Annulation"
+    INCIDENT_OPEN = "INCIDENT_OPEN", "Ouverture d'incident"
+    INCIDENT_CLOSE = "INCIDENT_CLOSE", "Clôture d'incident"
 
 
 class Reason(models.Model):

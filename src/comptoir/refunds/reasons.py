@@ -25,4 +25,20 @@ DEFAULT_REASONS: Final[list[tuple[str, str, str, bool]]] = [
     ("CANCELATION", "37", "Livraison impossible à l'adresse indiquée", True),
     ("CANCELATION", "SYSTEM_LATE_SHIPMENT_CANCELATION", "Annulation pour retard d'expédition", False),
     ("CANCELATION", "OPERATOR_FRAUD", "Annulation par l'opérateur (suspicion de fraude)", False),
+    # Incidents: the customer's or the operator's claim on a line (INCIDENT_OPEN), and how it ended (INCIDENT_CLOSE:
+    # the seller's OR64 reasons, then the operator's own).
+    ("INCIDENT_OPEN", "1", "Article non reçu", False),
+    ("INCIDENT_OPEN", "2", "Article endommagé", False),
+    ("INCIDENT_OPEN", "3", "Article non conforme à la commande", False),
+    ("INCIDENT_OPEN", "4", "Article défectueux", False),
+    ("INCIDENT_OPEN", "5", "Article incomplet ou pièce manquante", False),
+    ("INCIDENT_OPEN", "6", "Retard de livraison", False),
+    ("INCIDENT_OPEN", "NO_SHOP_ANSWER", "Absence de réponse de la boutique sous 72 h ouvrées", False),
+    ("INCIDENT_CLOSE", "10", "Problème résolu avec le client", True),
+    ("INCIDENT_CLOSE", "11", "Article livré au client", True),
+    ("INCIDENT_CLOSE", "12", "Article remplacé", True),
+    ("INCIDENT_CLOSE", "13", "Article réparé", True),
+    ("INCIDENT_CLOSE", "14", "Réclamation infondée", True),
+    ("INCIDENT_CLOSE", "REFUNDED", "Ligne remboursée", False),
+    ("INCIDENT_CLOSE", "OPERATOR_MEDIATION", "Solution imposée par l'opérateur (médiation)", False),
 ]

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from comptoir.core import clock
+from comptoir.incidents import services as incident_services
 from comptoir.ledger import services as ledger_services
 from comptoir.ledger.rules import RefundMoney
 from comptoir.notifications import services as notification_services
@@ -349,6 +350,9 @@ def _settle_order(order: Order, lines: list[OrderLine], planned: list[Planned], 
     transition = check(order, trigger, who, lines)
     apply_transition(order, lines, transition, who, line_targets=targets, reason_code=reason.code,
                      reason_label=reason.label, details=details, event_data=event_data)
+    if kind == RefundKind.REFUND:  # « Le remboursement d'une commande fermera automatiquement l'incident lié. »
+        incident_services.close_for_refund(order, [p.line.line_id for p in planned], who,
+                                           refund_reason_code=reason.code)
     if excluded and order.state == OrderState.SHIPPING:
         _ship_if_nothing_left(order, lines)
     timer_services.schedule(order_pk=order.pk, kind=FlagTimerKind.REFUND_PAYMENT, due_at=clock.now())

@@ -1,9 +1,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from comptoir.seller import accounting, imports, refunds, shipping, views
+from comptoir.seller import accounting, imports, incidents, refunds, shipping, views
 from comptoir.seller import documents as order_documents
 from comptoir.seller import messages as order_messages
+from comptoir.seller import webhooks as seller_webhooks
 
 app_name = "seller"
 
@@ -39,6 +40,13 @@ urlpatterns = [
     path("parametres/profil/", views.edit_profile, name="profile"),
     path("parametres/utilisateurs/", views.add_user, name="add_user"),
     path("parametres/utilisateurs/<int:user_id>/retirer/", views.remove_user, name="remove_user"),
+    path("parametres/webhooks/", seller_webhooks.endpoints, name="webhooks"),
+    path("parametres/webhooks/<int:endpoint_id>/", seller_webhooks.edit, name="webhook_edit"),
+    path("parametres/webhooks/<int:endpoint_id>/secret/", seller_webhooks.rotate, name="webhook_rotate"),
+    path("parametres/webhooks/<int:endpoint_id>/supprimer/", seller_webhooks.delete, name="webhook_delete"),
+    path("parametres/webhooks/<int:endpoint_id>/envois/", seller_webhooks.deliveries, name="webhook_deliveries"),
+    path("parametres/webhooks/<int:endpoint_id>/envois/<int:delivery_id>/renvoyer/", seller_webhooks.redeliver,
+         name="webhook_redeliver"),
     path("boutique/", views.switch_shop, name="switch_shop"),
     path("comptabilite/", accounting.accounting, name="accounting"),
     path("comptabilite/export.csv", accounting.accounting_export, name="accounting_csv"),
@@ -49,6 +57,8 @@ urlpatterns = [
     path("commandes/<str:order_id>/messages/<int:thread_id>/repondre/", order_messages.reply, name="message_reply"),
     path("commandes/<str:order_id>/messages/pieces-jointes/<int:attachment_id>/", order_messages.attachment,
          name="message_attachment"),
+    path("service-client/incidents/", incidents.incident_list, name="incidents"),
+    path("commandes/<str:order_id>/incidents/<str:line_id>/resoudre/", incidents.resolve, name="incident_resolve"),
     path("expeditions/import/", imports.upload, name="imports"),
     path("expeditions/import/<int:job_id>/", imports.detail, name="import_detail"),
     path("expeditions/import/<int:job_id>/appliquer/", imports.apply, name="import_apply"),

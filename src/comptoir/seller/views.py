@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from comptoir.core import clock
 from comptoir.core.errors import ComptoirError
 from comptoir.documents import queries as document_queries
+from comptoir.incidents import queries as incident_queries
 from comptoir.messaging import queries as messaging_queries
 from comptoir.messaging.rules import Participant
 from comptoir.orders import queries, services
@@ -31,6 +32,7 @@ from comptoir.orders.rules import Decision
 from comptoir.orders.services.lifecycle import facts_of
 from comptoir.orders.states import Actor, OrderState, Trigger, allowed_triggers
 from comptoir.seller.forms import AddUserForm, DecisionForm, SellerLoginForm, ShopProfileForm, apply_error
+from comptoir.seller.incident_zone import incident_zone
 from comptoir.seller.shipping_forms import shipping_tab
 from comptoir.shipping import queries as shipping_queries
 from comptoir.shops import services as shop_services
@@ -39,6 +41,7 @@ from comptoir.web import orderlist
 from comptoir.web.countdown import auto_refusal
 from comptoir.web.errors import french_message
 from comptoir.web.refunds import order_refunds
+from comptoir.web.scorecards import scorecard_rows
 from comptoir.web.views import SurfaceLoginView, confirmation, invalid_form_dialog, is_confirmed
 
 BASE = "seller/base.html"
@@ -120,7 +123,8 @@ def home(request: HttpRequest) -> HttpResponse:
                                                 "untracked": shipping_queries.untracked_flagged_count(shop.id),
                                                 "invoices_missing": document_queries.invoice_missing_count(shop.id),
                                                 "unread": messaging_queries.shop_unread(shop.id),
-                                                "nav": "home"})
+                                                "incidents": incident_queries.shop_counts(shop.id),
+                                                "scorecard": scorecard_rows(shop.id), "nav": "home"})
 
 
 def _list_context(request: HttpRequest, shop: Shop) -> tuple[orderlist.OrderFilterForm, Any]:
@@ -177,8 +181,9 @@ def _detail_context(request: HttpRequest, order: Order, form: DecisionForm | Non
     tab = request.GET.get("onglet", "expedition")
     if tab not in dict(TABS):
         tab = "expedition"
+    history = list(order.history.all())
     return {
-        "shop": request.shop, "order": order, "lines": lines, "history": list(order.history.all()),  # type: ignore[attr-defined]
+        "shop": request.shop, "order": order, "lines": lines, "history": history,  # type: ignore[attr-defined]
         "customer": orderlist.seen_customer(order), "allowed": allowed, "can_decide": can_decide,
         "form": form or (DecisionForm(lines=waiting) if can_decide else None), "tabs": TABS, "tab": tab,
         **order_refunds(order, lines, Actor.SELLER), "nav": "orders",
@@ -187,6 +192,7 @@ def _detail_context(request: HttpRequest, order: Order, form: DecisionForm | Non
         "auto_refusal": auto_refusal(deadline, clock.now()) if can_decide and deadline else None,
         "shipping": shipping_tab(order, lines) if tab == "expedition" else None,
         "message_threads": messaging_queries.order_threads(order.pk, Participant.SHOP),
+        "incident_zone": incident_zone(order, lines, history),
     }
 
 

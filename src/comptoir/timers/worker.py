@@ -19,12 +19,17 @@ from django.db.models import F, Q
 
 from comptoir.core import clock
 from comptoir.documents import timers as document_timers
+from comptoir.incidents import timers as incident_timers
 from comptoir.notifications import services as notification_services
+from comptoir.observability.metrics import timed_sweep
 from comptoir.orders import timers as order_timers
+from comptoir.orders.services import redaction
 from comptoir.orders.states import FlagTimerKind, TimerKind
 from comptoir.refunds import services as refund_services
+from comptoir.scorecards import timers as scorecard_timers
 from comptoir.shipping import timers as shipping_timers
 from comptoir.timers.models import Timer, TimerState
+from comptoir.webhooks import timers as webhook_timers
 
 log = logging.getLogger("comptoir.worker")
 
@@ -68,6 +73,8 @@ def _finisher(timer_pk: int, worker_id: str) -> Callable[[], bool]:
 FLAG_HANDLERS: dict[str, Callable[[int, Callable[[], bool]], bool]] = {
     FlagTimerKind.TRACKING_MISSING: shipping_timers.handle_tracking_missing,
     FlagTimerKind.REFUND_PAYMENT: refund_services.handle_refund_payment,
+    FlagTimerKind.CUSTOMER_REPLY: incident_timers.handle_customer_reply,
+    FlagTimerKind.FORMAL_NOTICE: incident_timers.handle_formal_notice,
 }
 
 
@@ -139,7 +146,8 @@ def sweep_timers(worker_id: str, *, limit: int | None = None) -> int:
 
 # Every sweep returns how much it did; later issues add theirs here (webhooks, ...).
 SWEEPS: list[Callable[[str], int]] = [sweep_timers, notification_services.sweep_outbox,
-                                      document_timers.sweep_invoice_missing]
+                                      document_timers.sweep_invoice_missing, webhook_timers.sweep_webhooks,
+                                      scorecard_timers.sweep_scorecards, redaction.sweep_redaction]
 
 
 def run_until_idle(worker_id: str | None = None, *, max_rounds: int = 1000) -> int:
@@ -161,7 +169,7 @@ def run_forever(stop: threading.Event, worker_id: str | None = None) -> None:
     while not stop.is_set():
         close_old_connections()
         try:
-            done = sum(sweep(worker_id) for sweep in SWEEPS)
+            done = sum(timed_sweep(sweep, worker_id) for sweep in SWEEPS)  # each sweep's time: /metrics
         except Exception:  # database restarting: wait and retry
             log.exception("worker sweep failed; retrying")
             done = 0

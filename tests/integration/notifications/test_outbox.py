@@ -115,3 +115,18 @@ def test_an_event_without_template_for_its_audience_is_marked_sent_without_mail(
     sweep_outbox("w1")
     assert OutboxEvent.objects.get(event_type="OrderClosed").state == OutboxState.SENT
     assert not [m for m in smtp_inbox.messages if "OrderClosed" in (m["X-Comptoir-Event"] or "")]
+
+
+def test_every_customer_notification_is_a_french_template_file_with_the_customer_space_link() -> None:
+    """The operator tells the customer of every status change (issue 7): each CUSTOMER event has its template
+    file (which an operator may override), and each gives the customer-space link."""
+    from django.template.loader import get_template
+
+    from comptoir.orders.events import AUDIENCES
+
+    customer_events = sorted(name for name, audiences in AUDIENCES.items() if "CUSTOMER" in audiences)
+    assert {"OrderAccepted", "LinesRefused", "OrderCanceled", "OrderShipped", "OrderRefunded", "IncidentOpened",
+            "IncidentClosed", "SellerMessageReceived"} <= set(customer_events)
+    for name in customer_events:
+        template = get_template(f"notifications/{name}.CUSTOMER.txt")
+        assert "customer_url" in template.template.source, name

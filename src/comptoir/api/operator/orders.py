@@ -12,8 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
-from comptoir.api.mirakl.refund_fields import attach_refunds
-from comptoir.api.mirakl.serializers import attach_trackings, order_json
+from comptoir.api.mirakl.serializers import LINE_COLUMNS, ORDER_COLUMNS, page_json
 from comptoir.api.render import iso, json_response, parse_int, parse_list
 from comptoir.core import clock
 from comptoir.core.errors import ValidationError
@@ -180,20 +179,17 @@ def list_orders(request: HttpRequest) -> HttpResponse:
     direction = (q.get("order") or "desc").lower()
     if direction not in ("asc", "desc"):
         raise ValidationError("Paramètre order : asc ou desc.", field="order")
-    orders, total = queries.orders_page(
+    page = queries.order_rows_page(
         queries.OrderFilter(shop_id=shop_id, states=states, order_ids=parse_list(request, "order_ids")),
+        columns={**ORDER_COLUMNS, "customer_email": "customer_email"}, line_columns=LINE_COLUMNS,
         descending=direction == "desc",
         offset=parse_int(q.get("offset"), "offset", default=0),
         limit=parse_int(q.get("max"), "max", default=10, minimum=1, maximum=settings.COMPTOIR["API_MAX_PAGE_SIZE"]),
     )
-    attach_trackings(orders)
-    attach_refunds(orders)
-    data = []
-    for order in orders:
-        item = order_json(order)
+    data = page_json(page)
+    for order, item in zip(page.orders, data, strict=True):
         item["customer"]["email"] = order.customer_email or None  # the operator sees the real e-mail
-        data.append(item)
-    return json_response({"orders": data, "total_count": total})
+    return json_response({"orders": data, "total_count": page.total})
 
 
 class Reason(Schema):

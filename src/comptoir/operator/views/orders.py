@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from comptoir.core.errors import ComptoirError
 from comptoir.documents import queries as document_queries
+from comptoir.operator import incident_pages
 from comptoir.operator.forms import NoteForm, OperatorOrderFilterForm, ReasonForm
 from comptoir.operator.views.common import BASE, FORM_ERROR, operator_view, who
 from comptoir.orders import queries, services
@@ -86,6 +87,7 @@ def _detail_context(order: Order) -> dict[str, Any]:
         "reject_form": _reject_form(), "note_form": NoteForm(prefix="docs"),
         **order_refunds(order, lines, Actor.OPERATOR),
         "documents": document_queries.documents_of_order(order.pk),
+        **incident_pages.order_zone(order, lines),
     }
 
 

@@ -20,9 +20,11 @@ from comptoir.ledger import queries as ledger_queries
 from comptoir.operator.forms import CommissionForm, ReasonForm
 from comptoir.operator.views.common import BASE, FORM_ERROR, operator_view
 from comptoir.relay import queries as relay_queries
+from comptoir.scorecards import queries as scorecard_queries
 from comptoir.shops import services as shop_services
 from comptoir.shops.models import Shop, ShopState
 from comptoir.web.errors import french_message
+from comptoir.web.scorecards import scorecard_rows
 from comptoir.web.templatetags.comptoir_web import percent
 from comptoir.web.views import confirmation, invalid_form_dialog, is_confirmed
 
@@ -50,6 +52,7 @@ def _detail(request: HttpRequest, shop: Shop, *, status: int = 200, **overrides:
         "shop": shop, "nav": "shops", "form": ReasonForm(), "balances": ledger_queries.balances(shop.id),
         "commission_form": CommissionForm(initial={"rate": CommissionForm.display(shop.commission_rate)}),
         "relay_blocked": relay_queries.blocked_count(shop.id),
+        "scorecard": scorecard_rows(shop.id), "scorecard_alerts": scorecard_queries.recent_alerts(shop.id),
     }
     context.update(overrides)
     return render(request, "operator/shop_detail.html", context, status=status)

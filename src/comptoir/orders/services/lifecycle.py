@@ -47,6 +47,7 @@ from comptoir.orders.states import (
 from comptoir.payments import services as payment_services
 from comptoir.shops import services as shop_services
 from comptoir.timers import services as timer_services
+from comptoir.webhooks import services as webhook_services
 
 _calendar: BusinessCalendar | None = None
 
@@ -128,6 +129,7 @@ def facts_of(order: Order, lines: list[OrderLine] | None = None) -> OrderFacts:
         state=OrderState(order.state),
         waiting_customer_documents=order.waiting_customer_documents,
         any_line_shipped=False if lines is None else any(line.shipped_date for line in lines),
+        has_open_incident=order.has_incident,
     )
 
 
@@ -184,6 +186,8 @@ class _Writes:
     timers: list[tuple[int, list[TimerKind], dict[TimerKind, datetime]]] = field(default_factory=list)
     releases: list[tuple[int, str]] = field(default_factory=list)  # (order pk, order id) whose hold goes back
     deactivations: list[tuple[list[int], str]] = field(default_factory=list)  # (offer ids, reason) per order
+    # Orders whose state moved (order, state before, trigger, actor, lines): the webhooks' OrderStateChanged.
+    moved: list[tuple[Order, str, str, str, list[OrderLine]]] = field(default_factory=list)
 
 
 def _plan(
@@ -242,6 +246,8 @@ def _plan(
         "reason_code": reason_code if order_reason else "", "reason_label": reason_label if order_reason else "",
         "details": details or {},
     })
+    if target != source:
+        writes.moved.append((order, source, transition.trigger, who.actor, lines))
 
     writes.orders.append((order, order.version))
     order.state = target
@@ -307,6 +313,7 @@ def _flush(writes: _Writes, now: datetime) -> None:
                [[*(getattr(line, name) for name in _LINE_FIELDS), line.pk] for line in writes.lines])
     notification_services.insert_rows(OrderHistory, writes.history)
     notification_services.record_events(writes.events)
+    webhook_services.record_state_changes(writes.moved, now)
 
 
 def apply_transition(
@@ -352,6 +359,17 @@ def apply_transitions(
     if writes.orders:
         _flush(writes, now)
     return writes.events
+
+
+def record_history(order: Order, who: Who, trigger: str, *, line_id: str = "", from_state: str = "",
+                   to_state: str = "", reason_code: str = "", reason_label: str = "",
+                   details: dict[str, Any] | None = None) -> None:
+    """A history row for a step that is not an order transition (an incident, a mediation step, a reminder)."""
+    notification_services.insert_rows(OrderHistory, [{
+        "order": order.pk, "line_id": line_id, "created_date": clock.now(), "actor": who.actor.value,
+        "actor_name": who.name[:200], "trigger": trigger, "from_state": from_state, "to_state": to_state,
+        "reason_code": reason_code[:50], "reason_label": reason_label[:300], "details": details or {},
+    }])
 
 
 def transition_order(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 
 from comptoir.core import clock
@@ -62,6 +63,13 @@ TRIGGER_LABELS = {
     "REQUEST_DEBIT": "Débit demandé", "CONFIRM_DEBIT": "Client débité", "FAIL_DEBIT": "Échec du débit",
     "MARK_SHIPPING_LATE": "Expédition en retard", "SHIP": "Expédiée", "CANCEL": "Annulation",
     "RECEIVE": "Reçue", "CLOSE": "Clôturée", "REFUND": "Remboursement", "CANCEL_LINES": "Annulation d'articles",
+    # Incidents and the operator's mediation (incidents.rules.Action and the customer-service timer).
+    "OPEN_INCIDENT": "Incident ouvert", "RESOLVE_INCIDENT": "Incident signalé résolu par le vendeur",
+    "REOPEN_INCIDENT": "Incident rouvert par l'opérateur", "CLOSE_INCIDENT": "Incident clos",
+    "START_MEDIATION": "Médiation de l'opérateur", "FORMAL_NOTICE": "Mise en demeure",
+    "IMPOSE_SOLUTION": "Solution imposée par l'opérateur", "IMPOSE_FAILED": "Échec de la solution imposée",
+    "REMIND_CUSTOMER_REPLY": "Relance : message client sans réponse (48 h ouvrées)",
+    "ESCALATE_CUSTOMER_REPLY": "Message client sans réponse (72 h ouvrées) : incident et médiation",
 }
 ACTOR_LABELS = {"SELLER": "Vendeur", "OPERATOR": "Opérateur", "CUSTOMER": "Client", "SYSTEM": "Système"}
 
@@ -75,6 +83,12 @@ def trigger_label(trigger: str) -> str:
 def history_note(row: object) -> str:
     """What a refund or cancelation row of the history gave back (its details: group_id, total_cents, kind)."""
     details = getattr(row, "details", None) or {}
+    if isinstance(details, dict) and getattr(row, "trigger", "") == "FORMAL_NOTICE" and details.get("due"):
+        try:  # the formal notice's deadline, in local time
+            due = timezone.localtime(datetime.fromisoformat(str(details["due"])))
+        except ValueError:
+            return ""
+        return f"Échéance de la mise en demeure : {due:%d/%m/%Y à %H:%M}"
     if not isinstance(details, dict) or "total_cents" not in details:
         return ""
     what = "annulation" if details.get("kind") == "CANCELATION" else "remboursement"
