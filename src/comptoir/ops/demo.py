@@ -21,6 +21,7 @@ from django.db.models import Count, F
 
 from comptoir.catalog.models import Offer
 from comptoir.core import clock
+from comptoir.ops.demo_service import add_customer_service
 from comptoir.orders import services
 from comptoir.orders.models import Order
 from comptoir.orders.rules import Decision
@@ -396,6 +397,7 @@ def load_demo() -> str:
                 for order in _import(number, cart, offers):
                     _drive(order, cart, travel)
             _refund_some(start, travel)
+            add_customer_service(start, travel, _run_timer)  # type: ignore[arg-type]
     except IntegrityError:
         if Shop.objects.filter(id=SHOP_IDS[0]).exists():  # a concurrent load won
             return ALREADY_LOADED
