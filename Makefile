@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 COMPTOIR_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export COMPTOIR_TEST_DATABASE_URL
 
-.PHONY: run install test test-sqlite test-postgres bench lint graph clean chromium
+.PHONY: run install test test-sqlite test-postgres bench reliability lint graph clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,8 +47,12 @@ test-postgres: $(STAMP) chromium
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# Faults under load (kill -9, PostgreSQL restart, full disk), scale-out, fuzzing: README « Reliability ».
+reliability: $(STAMP)
+	$(BIN)/python reliability/run.py $(RELIABILITY_ARGS)
+
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench reliability
 	$(BIN)/lint-imports
 
 graph: $(STAMP)

@@ -14,6 +14,9 @@ def home(request):  # type: ignore[no-untyped-def]
     )
 
 
+# A database down or restarting is a 503 with Retry-After, not a bare 500 (README « Reliability »).
+handler500 = "comptoir.observability.unavailable.server_error"
+
 urlpatterns = [
     path("", home),
     path("api/", api.urls),

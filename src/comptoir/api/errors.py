@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -47,9 +49,11 @@ _FRENCH = {
 
 def _describe(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
     first = errors[0] if errors else {}
-    location = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "payload", "query"))
+    location = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "payload", "query", "path"))
     kind = first.get("type", "")
     message = _FRENCH.get(kind, first.get("msg", "requête invalide"))
+    if kind == "value_error" and first.get("ctx", {}).get("error"):  # our validators' own words (render.Instant)
+        message = str(first["ctx"]["error"])
     if kind == "json_invalid" or "JSON" in str(first.get("msg", "")):
         return "Corps de requête JSON invalide.", None
     if not location and kind == "missing":
@@ -74,8 +78,23 @@ def install(api: NinjaAPI) -> None:
             401,
         )
 
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: Any, exc: RequestDataTooBig) -> Any:
+        return json_response(error_body(413, "Corps de requête trop volumineux.", "REQUEST_TOO_LARGE"), 413)
+
+    # What Django refuses while reading the request (too many fields or files, a broken multipart body): Django
+    # answers an HTML 400; here Mirakl's body.
+    @api.exception_handler(SuspiciousOperation)
+    @api.exception_handler(BadRequest)
+    @api.exception_handler(MultiPartParserError)
+    def unreadable(request: Any, exc: Exception) -> Any:
+        return json_response(error_body(400, "Requête illisible (corps multipart invalide, trop de champs ou de "
+                                             "fichiers).", "BAD_REQUEST"), 400)
+
     @api.exception_handler(HttpError)
     def http_error(request: Any, exc: HttpError) -> Any:
+        if isinstance(exc.__cause__, ComptoirError):  # ninja wraps what the body parser raised (render.JSONParser)
+            return domain_error(request, exc.__cause__)
         code = "VALIDATION_ERROR" if exc.status_code == 400 else "HTTP_ERROR"
         message = str(exc)
         if "parse" in message.lower() or "json" in message.lower():

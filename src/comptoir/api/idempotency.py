@@ -1,7 +1,8 @@
 """`Idempotency-Key` on the API's writes: a retried request never runs twice. The first request with a key
-inserts its row (unique per caller and key) before running, then stores its response; a retry with the same
-method, path and body gets that response back (`Idempotent-Replayed: true`); anything else is a 409. A key
-lives 24 hours; after that it may be used again (the old row is replaced)."""
+inserts its row (unique per caller and key), runs and stores its response in one transaction; a retry with the
+same method, path and body gets that response back (`Idempotent-Replayed: true`); anything else is a 409. A key
+lives 24 hours; after that it may be used again (the old row is replaced). Because the row commits with the
+request's writes, a server killed mid-request leaves no row: the client's retry runs, exactly once."""
 
 from __future__ import annotations
 
@@ -74,8 +75,8 @@ class IdempotencyMiddleware:
             return self.get_response(request)
         request._idempotency_seen = True  # type: ignore[attr-defined]
         key = key.strip()
-        if not key or len(key) > MAX_KEY_LENGTH:
-            return _error(400, f"En-tête {HEADER} invalide : de 1 à {MAX_KEY_LENGTH} caractères.",
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():  # no NUL: PostgreSQL refuses it
+            return _error(400, f"En-tête {HEADER} invalide : de 1 à {MAX_KEY_LENGTH} caractères imprimables.",
                           "IDEMPOTENCY_KEY_INVALID")
         caller = raw_key(request.headers.get("Authorization"))
         if not caller:
@@ -83,28 +84,34 @@ class IdempotencyMiddleware:
         fingerprint = {"method": request.method or "", "path": request.get_full_path(),
                        "body_sha256": _body_sha256(request)}
         scope = hashlib.sha256(caller.encode()).hexdigest()
-        row = None
-        for _attempt in range(2):  # a second try when the row in the way was deleted meanwhile (a failed run)
-            try:
-                with transaction.atomic():
-                    row = IdempotencyKey.objects.create(scope=scope, key=key, created_date=clock.now(),
-                                                        **fingerprint)
-                break
-            except IntegrityError:
-                answer = self._answer_duplicate(scope, key, fingerprint)
-                if answer is not None:
-                    return answer
-        if row is None:
-            return _in_use()
         # The caller's expired keys go as new ones come: the table holds about a day of keys per caller.
         IdempotencyKey.objects.filter(scope=scope, created_date__lt=clock.now() - KEY_LIFETIME).delete()
-        try:
-            response = self.get_response(request)
-        except BaseException:
-            IdempotencyKey.objects.filter(pk=row.pk).delete()
-            raise
-        if response.status_code >= 500 or response.streaming:
-            IdempotencyKey.objects.filter(pk=row.pk).delete()  # not an answer to keep: a retry runs again
+        for _attempt in range(2):  # a second try when the row in the way was deleted meanwhile (expired)
+            # One transaction for the key's row, the request's writes and its answer (a killed server leaves
+            # nothing, reliability/run.py `kill`). A concurrent retry waits on the row's unique index
+            # (PostgreSQL) or the write lock (SQLite) until the first run commits, then gets its answer.
+            with transaction.atomic():
+                try:
+                    with transaction.atomic():
+                        row = IdempotencyKey.objects.create(scope=scope, key=key, created_date=clock.now(),
+                                                            **fingerprint)
+                except IntegrityError:
+                    row = None
+                if row is not None:
+                    return self._run(request, row)
+            answer = self._answer_duplicate(scope, key, fingerprint)
+            if answer is not None:
+                return answer
+        return _in_use()
+
+    def _run(self, request: HttpRequest, row: IdempotencyKey) -> HttpResponse:
+        """Inside the request's transaction: an exception rolls the row back with the request's writes."""
+        response = self.get_response(request)
+        if response.status_code >= 500:
+            transaction.set_rollback(True)  # neither an answer nor writes to keep: a retry runs again
+            return response
+        if response.streaming:
+            IdempotencyKey.objects.filter(pk=row.pk).delete()  # no body to keep
             return response
         IdempotencyKey.objects.filter(pk=row.pk).update(
             status=response.status_code, content_type=response.get("Content-Type", ""), body=response.content,
@@ -117,14 +124,13 @@ class IdempotencyMiddleware:
         if row is None:
             return None
         if row.created_date < clock.now() - KEY_LIFETIME:
-            # Keys live 24 hours (as payment APIs do): an old one is free again, even one whose request never
-            # finished (its process died): a retry within the day is told "in use" rather than run twice.
+            # Keys live 24 hours (as payment APIs do): an old one is free again.
             IdempotencyKey.objects.filter(pk=row.pk, created_date=row.created_date).delete()
             return None
         if (row.method, row.path, row.body_sha256) != (
                 fingerprint["method"], fingerprint["path"], fingerprint["body_sha256"]):
             return _error(409, f"Cette clé {HEADER} a déjà servi pour une autre requête ({row.method} {row.path}) : "
                           "utilisez une nouvelle clé par requête.", "IDEMPOTENCY_KEY_REUSED")
-        if row.status is None:
+        if row.status is None:  # the request runs in this very transaction (or was written by an older version)
             return _in_use()
         return _replay(row)

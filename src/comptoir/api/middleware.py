@@ -17,8 +17,11 @@ from comptoir.api.errors import error_body
 from comptoir.api.render import json_response
 
 _MESSAGES = {
+    400: ("Requête invalide.", "BAD_REQUEST"),
     404: ("Ressource introuvable.", "NOT_FOUND"),
     405: ("Méthode HTTP non autorisée pour cette ressource.", "METHOD_NOT_ALLOWED"),
+    413: ("Corps de requête trop volumineux.", "REQUEST_TOO_LARGE"),
+    500: ("Erreur interne du serveur.", "INTERNAL_ERROR"),
 }
 # HTML pages under /api/ go through the whole stack like the back offices.
 _FULL_STACK_PREFIXES = ("/api/docs",)
@@ -55,6 +58,10 @@ class ApiErrorBodyMiddleware:
         path = request.path
         if not path.startswith("/api/"):
             return self.get_response(request)
+        if "\x00" in path or "%00" in request.META.get("QUERY_STRING", ""):
+            # No database stores a NUL character (PostgreSQL refuses it): an id or a filter holding one is bad input.
+            return json_response(error_body(400, "Caractère nul (%00) interdit dans l'adresse.", "VALIDATION_ERROR"),
+                                 400)
         if path.startswith(_FULL_STACK_PREFIXES):
             response = self.get_response(request)
         else:

@@ -17,7 +17,7 @@ from comptoir.api.operator import incidents as operator_incidents
 from comptoir.api.operator import orders as operator_orders
 from comptoir.api.operator import outbox as operator_outbox
 from comptoir.api.operator import payouts as operator_payouts
-from comptoir.api.render import ORJSONRenderer
+from comptoir.api.render import JSONParser, ORJSONRenderer
 
 api = ComptoirAPI(
     title="Comptoir API",
@@ -30,12 +30,14 @@ api = ComptoirAPI(
         "with a key runs and its answer is kept; a retry with the same key, method, path and body gets that "
         "answer back with the header `Idempotent-Replayed: true` and runs nothing again, so a retried OR28 never "
         "refunds twice. The same key with another method, path or body is a 409 `IDEMPOTENCY_KEY_REUSED`; a "
-        "retry while the first request still runs is a 409 `IDEMPOTENCY_KEY_IN_USE` (retry a moment later). A "
-        "5xx answer is not kept: a retry runs again. Keys are per API key.\n\n"
+        "retry while the first request still runs waits for it and gets its answer (a server killed mid-request "
+        "leaves nothing behind: the retry runs). A 5xx answer is not kept: a retry runs again. Keys are per API "
+        "key.\n\n"
         "**Refund preview** (a Comptoir extension): `POST /api/orders/refund/preview` takes OR28's body and "
         "answers the amounts, the commission given back and the balance before and after, writing nothing."
     ),
     renderer=ORJSONRenderer(),
+    parser=JSONParser(),
     openapi_url="/openapi.json",
     docs_url="/docs",
     urls_namespace="api",

@@ -75,3 +75,10 @@ class CreditNoteAlreadyExists(ComptoirError):
     """Un avoir existe déjà pour ce remboursement."""
 
     code = "CREDIT_NOTE_ALREADY_EXISTS"
+
+
+class StorageUnavailable(ComptoirError):
+    """Stockage des fichiers indisponible (disque plein ou en lecture seule) : rien n'a été enregistré."""
+
+    code = "STORAGE_UNAVAILABLE"
+    status = 503

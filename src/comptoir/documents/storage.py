@@ -11,6 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
+from comptoir.documents.errors import StorageUnavailable
+
 ALIAS = "documents"
 logger = logging.getLogger(__name__)
 
@@ -28,7 +30,20 @@ class DocumentsStorage(Storage):
         return backend().open(name, mode)
 
     def _save(self, name: str, content: Any) -> str:
-        return backend().save(name, content)
+        storage = backend()
+        try:
+            return storage.save(name, content)
+        except OSError as exc:
+            # A full or read-only disk: the file may be cut off where the write stopped. Removed here (the caller
+            # only learns the names of files written whole), and the upload fails with a clear, retryable error.
+            logger.error("documents storage: could not write %s: %s", name, exc)
+            try:
+                if storage.exists(name):
+                    storage.delete(name)
+            except OSError:
+                logger.warning("could not remove the partial file %s", name)
+            raise StorageUnavailable("Stockage des fichiers indisponible (disque plein ou en lecture seule) : "
+                                     "rien n'a été enregistré. Réessayez dans quelques minutes.") from exc
 
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
         return backend().get_available_name(name, max_length=max_length)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from comptoir.core import clock
 from comptoir.core.errors import ComptoirError
+from comptoir.core.ids import parse_id
 from comptoir.incidents import rules
 from comptoir.incidents import services as incident_services
 from comptoir.incidents.errors import IncidentInvalidState, IncidentNotFound
@@ -27,7 +28,7 @@ def impose(*, incident_id: int | str, who: Who) -> Incident:
     formal notice or its delay has not expired; a refused refund is recorded on the incident and re-raised.
     Locks the shop (its balance), the order, then the incident, and refunds in the same transaction: an incident
     closed meanwhile is never refunded twice."""
-    if not str(incident_id).isdigit():
+    if parse_id(incident_id) is None:
         raise IncidentNotFound(f"Incident {incident_id} introuvable.")
     found = Incident.objects.filter(pk=int(incident_id)).values_list("shop_id", "order__order_id").first()
     if found is None:

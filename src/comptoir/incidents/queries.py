@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
+from comptoir.core.ids import parse_id
 from comptoir.incidents import rules
 from comptoir.incidents.models import Incident
 from comptoir.incidents.rules import LIVE_STATES, IncidentState
@@ -145,7 +146,7 @@ def incidents_page(f: IncidentFilter, *, offset: int = 0, limit: int = 10) -> tu
 
 
 def incident(incident_id: int | str) -> Incident | None:
-    if not str(incident_id).isdigit():
+    if parse_id(incident_id) is None:
         return None
     return Incident.objects.select_related("order", "line").filter(pk=int(incident_id)).first()
 
@@ -218,7 +219,7 @@ def board_counts(*, now: datetime, shop_id: int | None = None) -> dict[str, int]
 
 def board_incident(incident_id: int | str) -> Incident | None:
     """One incident with its order, the order's shop and the line."""
-    if not str(incident_id).isdigit():
+    if parse_id(incident_id) is None:
         return None
     return Incident.objects.select_related("order__shop", "line").filter(pk=int(incident_id)).first()
 

@@ -18,6 +18,7 @@ from django.db.models import F, Min, Sum
 from django.utils import timezone
 
 from comptoir.core import clock
+from comptoir.core.ids import parse_id
 from comptoir.incidents import rules
 from comptoir.incidents.errors import (
     IncidentInvalidState,
@@ -152,7 +153,7 @@ def _locked(incident_id: int | str, *, shop_id: int | None = None, order_id: str
     """Lock the incident's order then the incident; scoped lookups report others' incidents as not found."""
     query = Incident.objects.all()
     if incident_id is not None:
-        if not str(incident_id).isdigit():
+        if parse_id(incident_id) is None:
             raise IncidentNotFound(f"Incident {incident_id} introuvable.")
         query = query.filter(pk=int(incident_id))
     if shop_id is not None:

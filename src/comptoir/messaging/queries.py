@@ -11,6 +11,7 @@ from datetime import datetime
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from comptoir.core.ids import parse_id
 from comptoir.messaging.models import Attachment, Message, Thread, ThreadRead
 from comptoir.messaging.rules import Participant, visible_to
 
@@ -64,7 +65,7 @@ def order_threads(order_pk: int, viewer: Participant) -> list[Thread]:
 
 def shop_thread(shop_id: int, thread_id: str) -> Thread | None:
     """One thread of the shop with its messages (M10); None for an unknown thread or another shop's."""
-    if not str(thread_id).isdigit():
+    if parse_id(thread_id) is None:
         return None
     return _with_messages(Thread.objects.filter(pk=int(thread_id), shop_id=shop_id)
                           .select_related("order__shop")).first()
@@ -103,7 +104,7 @@ def shop_threads_page(shop_id: int, *, order_ids: Sequence[str] = (), updated_si
 
 
 def shop_attachment(shop_id: int, attachment_id: str) -> Attachment | None:
-    if not str(attachment_id).isdigit():
+    if parse_id(attachment_id) is None:
         return None
     return Attachment.objects.filter(pk=int(attachment_id), shop_id=shop_id).select_related("message").first()
 

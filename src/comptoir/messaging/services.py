@@ -16,6 +16,7 @@ from django.db.models import F
 
 from comptoir.core import clock
 from comptoir.core.errors import ComptoirError
+from comptoir.core.ids import parse_id
 from comptoir.documents import rules as file_rules
 from comptoir.documents.storage import discard
 from comptoir.messaging import language, rules
@@ -209,7 +210,7 @@ def reply(*, thread_id: int | str, author: Author, body: str, shop_id: int | Non
 
 
 def _scoped(thread_id: int | str, *, shop_id: int | None, order_id: str | None):  # type: ignore[no-untyped-def]
-    if not str(thread_id).isdigit():
+    if parse_id(thread_id) is None:
         return Thread.objects.none()
     query = Thread.objects.filter(pk=int(thread_id))
     if shop_id is not None:

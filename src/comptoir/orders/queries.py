@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Func, IntegerField, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import BaseExpression
 
@@ -110,29 +111,77 @@ def order_rows_page(
     f: OrderFilter, *, columns: Mapping[str, Column], line_columns: Mapping[str, Column], sort: str = "dateCreated",
     descending: bool = False, offset: int = 0, limit: int | None = 10,
 ) -> RowPage:
-    """A page of complete orders in two statements (the page with its count, the lines), as plain rows: building
-    model instances, parsing every date and Decimal was most of an OR11 page of 100. The count is a subquery of
-    the page (computed once); only a page past the end needs a statement of its own for it."""
+    """A page of complete orders as plain rows (building model instances, parsing every date and Decimal was most
+    of an OR11 page of 100), in three statements: the page's pks with the count (a subquery computed once; only a
+    page past the end needs a statement of its own for it), their rows, their lines."""
     query = filtered_orders(f)
     count = query.order_by().annotate(n=Func(template="COUNT(*)", output_field=IntegerField())).values("n")
-    keys = SORTS[sort]
-    ordered = query.order_by(*(f"-{k}" if descending else k for k in keys))
+    ordered = query.order_by(*(f"-{key}" if descending else key for key in SORTS[sort]))
     page = ordered[offset : offset + limit] if limit is not None else ordered[offset:]
+    found = list(page.values_list("pk", Subquery(count)))
+    if not found:
+        return RowPage([], {}, query.count() if offset else 0)
+    pks = [pk for pk, _ in found]
     make_order = _row_type("OrderRow", ("pk", *columns))._make
-    found = list(page.values_list("pk", *columns.values(), Subquery(count)))
-    orders = [make_order(row[:-1]) for row in found]
-    if found:
-        total = found[0][-1]
-    else:
-        total = 0 if offset == 0 else query.count()
-    lines: dict[int, list[Any]] = {order.pk: [] for order in orders}
-    if orders:
-        make_line = _row_type("OrderLineRow", ("pk", "order_pk", *line_columns))._make
-        rows = (OrderLine.objects.filter(order_id__in=list(lines)).order_by("order_id", "index")
-                .values_list("pk", "order_id", *line_columns.values()))
-        for row in rows:
-            lines[row[1]].append(make_line(row))
-    return RowPage(orders, lines, total)
+    by_pk = {row[0]: make_order(row) for row in _rows_of(_orders_by_pk, pks, tuple(columns.values()))}
+    make_line = _row_type("OrderLineRow", ("pk", "order_pk", *line_columns))._make
+    lines: dict[int, list[Any]] = {pk: [] for pk in pks}
+    for row in _rows_of(_lines_by_order_pk, pks, tuple(line_columns.values())):
+        lines[row[1]].append(make_line(row))
+    return RowPage([by_pk[pk] for pk in pks], lines, total=found[0][1])
+
+
+def _orders_by_pk(pks: Sequence[int], columns: tuple[Column, ...]) -> QuerySet[Any, Any]:
+    return Order.objects.filter(pk__in=pks).values_list("pk", *columns)
+
+
+def _lines_by_order_pk(pks: Sequence[int], columns: tuple[Column, ...]) -> QuerySet[Any, Any]:
+    lines = OrderLine.objects.filter(order_id__in=pks).order_by("order_id", "index")
+    return lines.values_list("pk", "order_id", *columns)
+
+
+@dataclass(frozen=True, slots=True)
+class _Statement:
+    sql: str
+    params: tuple[Any, ...]  # the columns' own, before the pks
+    converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]  # (position, converters, expression)
+
+
+_Build = Callable[[Sequence[int], tuple[Column, ...]], QuerySet[Any, Any]]
+_KEPT_UP_TO = 100  # larger pages (OR11's paginate=false) are rare: compiled each time
+
+
+@lru_cache(maxsize=512)  # page sizes 1 to _KEPT_UP_TO of each statement, the operator's variant included
+def _statement(build: _Build, count: int, columns: tuple[Column, ...], vendor: str) -> _Statement | None:
+    """The SQL of `build` for `count` pks, if the pks are its last parameters (None: the ORM runs it each time)."""
+    compiler = build(range(count), columns).query.get_compiler(DEFAULT_DB_ALIAS)
+    sql, params = compiler.as_sql()
+    if list(params[len(params) - count :]) != list(range(count)):
+        return None
+    converters = compiler.get_converters([expression for expression, _, _ in compiler.select])
+    return _Statement(sql, tuple(params[: len(params) - count]),
+                      tuple((pos, tuple(funcs), expr) for pos, (funcs, expr) in converters.items()))
+
+
+def _rows_of(build: _Build, pks: list[int], columns: tuple[Column, ...]) -> list[tuple[Any, ...]]:
+    """`build(pks, columns)`'s rows. Compiling ~50 columns and their expressions cost more than running the
+    statement, and it depends only on the number of pks: it is compiled once per page size and kept."""
+    statement = _statement(build, len(pks), columns, connection.vendor) if len(pks) <= _KEPT_UP_TO else None
+    if statement is None:
+        return list(build(pks, columns))
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, (*statement.params, *pks))
+        rows = cursor.fetchall()
+    if not statement.converters:
+        return rows
+    converted = []
+    for row in rows:  # what the ORM does after reading: e.g. SQLite's 0 and 1 into booleans
+        values = list(row)
+        for pos, funcs, expression in statement.converters:
+            for func in funcs:
+                values[pos] = func(values[pos], expression, connection)
+        converted.append(tuple(values))
+    return converted
 
 
 def order_detail(order_id: str) -> Order | None:

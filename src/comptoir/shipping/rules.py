@@ -53,7 +53,10 @@ NO_TRACKING: Final = Tracking("", "", "", "", "")
 
 
 def _is_https(url: str) -> bool:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced « [ » in the host (« Invalid IPv6 URL »): not a link at all
+        return False
     return parts.scheme == "https" and bool(parts.netloc)
 
 

@@ -12,6 +12,10 @@ from django.db import DatabaseError, transaction
 from comptoir.core import clock
 from comptoir.core.errors import SandboxOnly
 
+# How far the sandbox clock may be ahead of real time: far enough for any scenario, and far from the year 9999
+# where every date computation overflows.
+MAX_OFFSET = timedelta(days=3660)
+
 
 def _row() -> tuple[bool, int] | None:
     from comptoir.timers.models import SandboxClock
@@ -61,6 +65,9 @@ def advance_clock(*, by: timedelta) -> timedelta:
         raise ValueError("L'horloge n'avance que vers le futur : durée positive attendue.")
     with transaction.atomic():
         row, _ = SandboxClock.objects.select_for_update().get_or_create(id=1)
+        if timedelta(seconds=row.offset_seconds) + by > MAX_OFFSET:
+            raise ValueError(f"L'horloge du bac à sable avance de {MAX_OFFSET.days} jours au plus "
+                             "(remettez-la à l'heure réelle d'abord).")
         row.offset_seconds += int(by.total_seconds())
         row.save(update_fields=["offset_seconds"])
     clock.forget_offset()
@@ -83,6 +90,9 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"Durée invalide : {text!r} (exemples : 6d, 36h, 90m).")
     units = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
     delta = timedelta()
-    for number, unit in parts:
-        delta += timedelta(**{units[unit]: int(number)})
+    try:
+        for number, unit in parts:
+            delta += timedelta(**{units[unit]: int(number)})
+    except (OverflowError, ValueError):  # past timedelta's range, or an integer of thousands of digits
+        raise ValueError(f"Durée trop longue : {text[:40]!r} ({MAX_OFFSET.days} jours au plus).") from None
     return delta

@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
+from comptoir.api.openapi import DATE_TIME, integer, one_of, parameters, values
 from comptoir.api.render import amount, iso, json_response, parse_instant, parse_int, parse_list
 from comptoir.core.errors import ValidationError
 from comptoir.ledger import queries as ledger_queries
@@ -55,11 +56,11 @@ def _line(entry: Any) -> dict[str, Any]:
 
 
 @router.get("/sellerpayment/transactions_logs", summary="TL02 - List transaction lines", operation_id="TL02",
-            openapi_extra={"parameters": [
-                {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
-                for n in ("date_created_from", "date_created_to", "transaction_type", "payment_state",
-                          "order_id", "order_line_id", "limit", "page_token")
-            ]})
+            openapi_extra=parameters(
+                date_created_from=DATE_TIME, date_created_to=DATE_TIME,
+                transaction_type=values(one_of(*TransactionType.__members__)),
+                payment_state=values(one_of("PENDING", "PAYABLE", "PAID")), order_id={"type": "string"},
+                order_line_id={"type": "string"}, limit=integer(1, 2000), page_token={"type": "string"}))
 def transaction_logs(request: HttpRequest) -> HttpResponse:
     q = request.GET
     types = tuple(parse_list(request, "transaction_type"))

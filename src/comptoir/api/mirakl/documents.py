@@ -13,9 +13,11 @@ from django.http import HttpRequest, HttpResponse
 from lxml import etree
 from ninja import Router, Schema
 
+from comptoir.api.openapi import integer, one_of, parameters, values
 from comptoir.api.render import iso, json_response, parse_list
 from comptoir.core import clock
 from comptoir.core.errors import ValidationError
+from comptoir.core.ids import parse_id
 from comptoir.documents import queries, rules, services
 from comptoir.documents.errors import DocumentNotFound
 from comptoir.documents.models import OrderDocument
@@ -47,7 +49,8 @@ def document_json(document: OrderDocument) -> dict[str, Any]:
             "invoice_check": document.check_report}
 
 
-@router.get("/documents", response=dict, summary="DO01 - List document types", operation_id="DO01")
+@router.get("/documents", response=dict, summary="DO01 - List document types", operation_id="DO01",
+            openapi_extra=parameters(entities=values()))
 def document_types(request: HttpRequest) -> HttpResponse:
     entities = [e.upper() for e in parse_list(request, "entities")]
     if entities and "ORDER" not in entities:
@@ -62,14 +65,15 @@ def _ids(request: HttpRequest, name: str, *, integers: bool = False) -> list[Any
     if len(values) > MAX_IDS:
         raise ValidationError(f"Paramètre {name} : {MAX_IDS} valeurs au plus.", field=name)
     if integers:
-        try:
-            return [int(v) for v in values]
-        except ValueError:
-            raise ValidationError(f"Paramètre {name} : identifiants entiers attendus.", field=name) from None
+        ids = [parse_id(v) for v in values]
+        if None in ids:
+            raise ValidationError(f"Paramètre {name} : identifiants entiers attendus.", field=name)
+        return ids
     return values
 
 
-@router.get("/orders/documents", response=dict, summary="OR72 - List order documents", operation_id="OR72")
+@router.get("/orders/documents", response=dict, summary="OR72 - List order documents", operation_id="OR72",
+            openapi_extra=parameters(required=("order_ids",), order_ids=values(min_items=1, max_items=MAX_IDS)))
 def list_documents(request: HttpRequest) -> HttpResponse:
     order_ids = _ids(request, "order_ids")
     if not order_ids:
@@ -79,6 +83,9 @@ def list_documents(request: HttpRequest) -> HttpResponse:
 
 
 @router.get("/orders/documents/download", summary="OR73 - Download order documents", operation_id="OR73",
+            openapi_extra=parameters(document_ids=values(integer(), max_items=MAX_IDS),
+                                     order_ids=values(max_items=MAX_IDS),
+                                     document_codes=values(one_of(*rules.DocumentType), max_items=MAX_IDS)),
             description="One `document_ids` value: the file itself. Otherwise a zip with one folder per order.")
 def download_documents(request: HttpRequest) -> HttpResponse:
     document_ids = _ids(request, "document_ids", integers=True)
@@ -196,9 +203,10 @@ def upload_documents(request: HttpRequest, order_id: str) -> HttpResponse:
 @router.delete("/orders/documents/{document_id}", response={204: None}, summary="OR76 - Delete an order document",
                operation_id="OR76")
 def delete_document(request: HttpRequest, document_id: str) -> HttpResponse:
-    if not document_id.isdigit():
+    pk = parse_id(document_id)
+    if pk is None:
         raise DocumentNotFound(f"Document {document_id} introuvable.")
-    services.delete_document(document_id=int(document_id), shop_id=_shop_id(request), who=_who(request))
+    services.delete_document(document_id=pk, shop_id=_shop_id(request), who=_who(request))
     return HttpResponse(status=204)
 
 

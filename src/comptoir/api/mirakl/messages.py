@@ -15,7 +15,16 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
-from comptoir.api.render import iso, json_response, parse_bool, parse_instant, parse_int, parse_list
+from comptoir.api.openapi import DATE_TIME, integer, one_of, parameters, values
+from comptoir.api.render import (
+    check_text,
+    iso,
+    json_response,
+    parse_bool,
+    parse_instant,
+    parse_int,
+    parse_list,
+)
 from comptoir.core.errors import ValidationError
 from comptoir.messaging import queries, services
 from comptoir.messaging.errors import AttachmentNotFound, ThreadNotFound
@@ -37,12 +46,22 @@ def _shop(request: HttpRequest) -> Any:
     return request.shop  # type: ignore[attr-defined]
 
 
-def _multipart(part: str) -> dict[str, Any]:
-    """The request body OpenAPI shows for OR43 and M12 (the views read the parts themselves)."""
-    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-        "type": "object", "required": [part], "properties": {
-            part: {"type": "string", "description": "JSON: {body, to, topic}"},
-            "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}}
+_RECIPIENT = {"type": "string", "enum": [Participant.CUSTOMER.value, Participant.OPERATOR.value]}
+_THREAD_INPUT = {"body": {"type": "string", "minLength": 1}, "to": {"type": "array", "items": _RECIPIENT},
+                 "topic": {"type": "object", "properties": {"type": {"type": "string", "enum": ["FREE_TEXT"]},
+                                                            "value": {"type": "string", "minLength": 1}}}}
+_MESSAGE_INPUT = {"body": {"type": "string", "minLength": 1}, "to": {"type": "array", "items": {
+    "type": "object", "required": ["type"], "properties": {"type": _RECIPIENT}}}}
+
+
+def _multipart(part: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The request body OpenAPI shows for OR43 and M12 (the views read the parts themselves): the JSON part
+    (a form field or a file part) and the files."""
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {
+        "schema": {"type": "object", "required": [part], "properties": {
+            part: {"type": "object", "required": ["body"], "properties": fields},
+            "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}},
+        "encoding": {part: {"contentType": "application/json"}}}}}}
 
 
 def _participant(thread: Thread, kind: str) -> dict[str, Any]:
@@ -117,6 +136,7 @@ def _json_part(request: HttpRequest, name: str) -> dict[str, Any]:
         raise ValidationError(f"{name} : JSON invalide.", field=name) from None
     if not isinstance(parsed, dict):
         raise ValidationError(f"{name} : objet JSON attendu.", field=name)
+    check_text(parsed, f"Partie {name}")
     return parsed
 
 
@@ -166,7 +186,7 @@ def _author(request: HttpRequest) -> services.Author:
 
 
 @router.post("/orders/{order_id}/threads", response={201: dict}, summary="OR43 - Create a thread on an order",
-             operation_id="OR43", openapi_extra=_multipart("thread_input"),
+             operation_id="OR43", openapi_extra=_multipart("thread_input", _THREAD_INPUT),
              description="Multipart: `thread_input` (JSON `{\"body\", \"to\": [\"CUSTOMER\"|\"OPERATOR\"], "
                          "\"topic\": {\"type\": \"FREE_TEXT\", \"value\": \"<subject>\"}}`) and optional `files` "
                          "(PDF, JPEG or PNG checked by content, 5 MB each by default, 10 per message). Allowed in "
@@ -181,7 +201,7 @@ def create_thread(request: HttpRequest, order_id: str) -> HttpResponse:
 
 
 @router.post("/inbox/threads/{thread_id}/message", response={201: dict}, summary="M12 - Reply to a thread",
-             operation_id="M12", openapi_extra=_multipart("message_input"),
+             operation_id="M12", openapi_extra=_multipart("message_input", _MESSAGE_INPUT),
              description="Multipart: `message_input` (JSON `{\"body\", \"to\": [{\"type\": \"CUSTOMER\"|"
                          "\"OPERATOR\"}]}`; `to` defaults to the customer when in the thread) and optional "
                          "`files`. A thread of another shop is a 404. " + _LANGUAGE_NOTE)
@@ -210,6 +230,9 @@ def _decode(token: str) -> queries.Seek:
 
 
 @router.get("/inbox/threads", response=dict, summary="M11 - List threads", operation_id="M11",
+            openapi_extra=parameters(entity_type=one_of("MMP_ORDER"), entity_id=values(max_items=MAX_LIMIT),
+                                     updated_since=DATE_TIME, with_messages={"type": "boolean"},
+                                     limit=integer(1, MAX_LIMIT), page_token={"type": "string"}),
             description="Filters `entity_type` (MMP_ORDER) and `entity_id` (order ids, csv or repeated; needs "
                         "entity_type), `updated_since`, `with_messages` (the last 100 messages of each thread). "
                         "Seek pagination: `limit` (default 50, at most 100), `page_token`; newest first.")

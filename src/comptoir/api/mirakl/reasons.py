@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
+from comptoir.api.openapi import one_of, parameters
 from comptoir.api.render import json_response
 from comptoir.core.errors import ValidationError
 from comptoir.incidents import queries as incident_queries
@@ -55,6 +56,7 @@ def list_reasons(request: HttpRequest) -> HttpResponse:
 
 
 @router.get("/reasons/{reason_type}", response=dict, summary="RE02 - List reasons of one type", operation_id="RE02",
+            openapi_extra=parameters("path", reason_type=one_of(*sorted(MIRAKL_REASON_TYPES))),
             description="Same shape as RE01 for one Mirakl reason type; a Mirakl type Comptoir has no reason for "
             "(MESSAGING, RETURN, ...) gives an empty list, an unknown type a 400.")
 def list_reasons_of_type(request: HttpRequest, reason_type: str) -> HttpResponse:

@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
+from comptoir.api.openapi import one_of, parameters
 from comptoir.api.render import iso, json_response
 from comptoir.core import clock
 from comptoir.core.errors import ValidationError
@@ -29,11 +30,12 @@ def _measure(value: Value) -> dict[str, Any]:
 
 
 @router.get("/shops/scorecard", summary="Shop scorecard (Comptoir extension)", operation_id="shop_scorecard",
+            openapi_extra=parameters(window=one_of(*(str(days) for days in WINDOWS))),
             description="The shop's performance measures over the `window` last days (30 or 90, default 30) ending "
             "now. `value` is null when there is nothing to measure (denominator 0). Rates are percentages; delays "
             "are in business days (acceptance) or business hours (messages).")
 def scorecard(request: HttpRequest, window: str = "30") -> HttpResponse:
-    days = int(window) if window.strip().isdigit() else 0
+    days = {str(w): w for w in WINDOWS}.get(window.strip(), 0)
     if days not in WINDOWS:
         raise ValidationError("window : valeur non autorisée (30 ou 90).", field="window")
     shop = request.shop  # type: ignore[attr-defined]

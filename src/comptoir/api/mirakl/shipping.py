@@ -3,7 +3,6 @@ and ship the whole order), SH21 (carriers). Thin: schemas in, shipping services 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field, StrictBool
 
-from comptoir.api.render import iso, json_response, parse_instant, parse_int, parse_list
+from comptoir.api.openapi import DATE_TIME, integer, one_of, parameters, values
+from comptoir.api.render import Instant, iso, json_response, parse_instant, parse_int, parse_list
 from comptoir.core.errors import ValidationError
 from comptoir.orders.services import Who
 from comptoir.orders.states import Actor
@@ -119,7 +119,7 @@ class ShipmentIn(Schema):
     shipment_lines: list[ShipmentLineIn] = Field(min_length=1)
     tracking: TrackingIn | None = None
     shipped: StrictBool = False
-    shipped_date: datetime | None = None  # extension: the parcel's real departure (never in the future)
+    shipped_date: Instant | None = None  # extension: the parcel's real departure (never in the future)
     invoice_reference: str | None = Field(default=None, max_length=100)
 
 
@@ -180,6 +180,10 @@ def create_shipments(request: HttpRequest, body: ShipmentsIn) -> HttpResponse:
 
 
 @router.get("/shipments", response=dict, summary="ST11 - List shipments", operation_id="ST11",
+            openapi_extra=parameters(
+                order_id=values(max_items=100), shipment_state_code=values(one_of(*ShipmentStatus.values)),
+                last_updated_from=DATE_TIME, last_updated_to=DATE_TIME,
+                limit=integer(1, settings.COMPTOIR["API_MAX_PAGE_SIZE"]), page_token={"type": "string"}),
             description="Seek pagination (limit ≤100, page_token). Filters: order_id and shipment_state_code "
             "(repeatable or comma-separated), last_updated_from, last_updated_to.")
 def list_shipments(request: HttpRequest) -> HttpResponse:
@@ -202,6 +206,8 @@ def list_shipments(request: HttpRequest) -> HttpResponse:
 
 
 @router.get("/shipments/items_to_ship", response=dict, summary="ST12 - Items left to ship",
+            openapi_extra=parameters(order_id=values(), limit=integer(1, settings.COMPTOIR["API_MAX_PAGE_SIZE"]),
+                                     page_token={"type": "string"}),
             operation_id="ST12", description="Orders waiting for shipment with the quantity left to ship per "
             "line. Seek pagination; filter order_id (repeatable).")
 def list_items_to_ship(request: HttpRequest) -> HttpResponse:

@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field, StrictBool
 
-from comptoir.api.render import iso, json_response, parse_int
+from comptoir.api.openapi import integer, parameters
+from comptoir.api.render import Identifier, iso, json_response, parse_int
 from comptoir.webhooks import queries, rules, services
 from comptoir.webhooks.models import Delivery, Endpoint
 
@@ -60,9 +61,13 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
     }
 
 
+# Documented only (the service checks the address and says what is wrong).
+URL_PATTERN = r"^https://[a-z0-9-]+(\.[a-z0-9-]+)+(/\S*)?$"
+
+
 class EndpointIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    url: str
+    url: str = Field(json_schema_extra={"pattern": URL_PATTERN})
     enabled: StrictBool = True
     event_types: list[str] | None = None
     description: str = Field(default="", max_length=200)
@@ -70,7 +75,7 @@ class EndpointIn(Schema):
 
 class EndpointUpdate(Schema):
     model_config = ConfigDict(extra="forbid")
-    url: str | None = None
+    url: str | None = Field(default=None, json_schema_extra={"pattern": URL_PATTERN})
     enabled: StrictBool | None = None
     event_types: list[str] | None = None
     description: str | None = Field(default=None, max_length=200)
@@ -93,7 +98,7 @@ def create_endpoint(request: HttpRequest, body: EndpointIn) -> HttpResponse:
 
 
 @router.get("/webhooks/{endpoint_id}", response=dict, summary="One webhook endpoint", operation_id="WH03")
-def get_endpoint(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+def get_endpoint(request: HttpRequest, endpoint_id: Identifier) -> HttpResponse:
     return json_response(endpoint_json(queries.endpoint(shop_id=_shop_id(request), endpoint_id=endpoint_id)))
 
 
@@ -101,7 +106,7 @@ def get_endpoint(request: HttpRequest, endpoint_id: int) -> HttpResponse:
             operation_id="WH04",
             description="Only the fields given change. `rotate_secret: true` replaces the secret at once (the old one "
             "stops signing) and the answer holds the new `secret`, shown this once.")
-def update_endpoint(request: HttpRequest, endpoint_id: int, body: EndpointUpdate) -> HttpResponse:
+def update_endpoint(request: HttpRequest, endpoint_id: Identifier, body: EndpointUpdate) -> HttpResponse:
     shop_id = _shop_id(request)
     endpoint = services.update_endpoint(shop_id=shop_id, endpoint_id=endpoint_id, url=body.url,
                                         event_types=body.event_types, enabled=body.enabled,
@@ -114,15 +119,16 @@ def update_endpoint(request: HttpRequest, endpoint_id: int, body: EndpointUpdate
 
 @router.delete("/webhooks/{endpoint_id}", response={204: None}, summary="Delete a webhook endpoint",
                operation_id="WH05", description="Its pending deliveries and its delivery log go with it.")
-def delete_endpoint(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+def delete_endpoint(request: HttpRequest, endpoint_id: Identifier) -> HttpResponse:
     services.delete_endpoint(shop_id=_shop_id(request), endpoint_id=endpoint_id)
     return HttpResponse(status=204)
 
 
 @router.get("/webhooks/{endpoint_id}/deliveries", response=dict, summary="An endpoint's delivery log",
+            openapi_extra=parameters(offset=integer(), max=integer(1, MAX_PAGE)),
             operation_id="WH06", description="Latest first, with every attempt (`offset`, `max`: 20 by default, "
             f"at most {MAX_PAGE}).")
-def list_deliveries(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+def list_deliveries(request: HttpRequest, endpoint_id: Identifier) -> HttpResponse:
     endpoint = queries.endpoint(shop_id=_shop_id(request), endpoint_id=endpoint_id)
     offset = parse_int(request.GET.get("offset"), "offset", default=0, minimum=0)
     limit = parse_int(request.GET.get("max"), "max", default=20, minimum=1, maximum=MAX_PAGE)
@@ -133,7 +139,7 @@ def list_deliveries(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 @router.post("/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver", response={202: dict},
              summary="Send an event again", operation_id="WH07",
              description="Queues a new round of attempts of the same event (same `X-Comptoir-Event-Id`, same body).")
-def redeliver(request: HttpRequest, endpoint_id: int, delivery_id: int) -> HttpResponse:
+def redeliver(request: HttpRequest, endpoint_id: Identifier, delivery_id: Identifier) -> HttpResponse:
     delivery = services.redeliver(shop_id=_shop_id(request), delivery_id=delivery_id, endpoint_id=endpoint_id)
     return json_response({"id": delivery.id, "event_id": delivery.event.event_id, "state": delivery.state,
                           "next_attempt_date": iso(delivery.next_attempt_at)}, 202)

@@ -22,25 +22,30 @@ def carrier_json(carrier: Carrier) -> dict[str, Any]:
             "created_date": iso(carrier.created_date), "last_updated_date": iso(carrier.last_updated_date)}
 
 
+# Documented only (the service checks the template and says what is wrong): « {tracking_number} » inside.
+TEMPLATE_PATTERN = r"^https://[^{}\s]*\{tracking_number\}[^{}\s]*$"
+
+
 class CarrierIn(Schema):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")
     label: str = Field(min_length=1, max_length=100)
     standard_code: str = Field(default="", max_length=50)
-    tracking_url: str = Field(min_length=1, max_length=500)
+    tracking_url: str = Field(min_length=1, max_length=500, json_schema_extra={"pattern": TEMPLATE_PATTERN})
 
 
 class CarrierUpdate(Schema):
     model_config = ConfigDict(extra="forbid")
     label: str | None = Field(default=None, min_length=1, max_length=100)
     standard_code: str | None = Field(default=None, max_length=50)
-    tracking_url: str | None = Field(default=None, min_length=1, max_length=500)
+    tracking_url: str | None = Field(default=None, min_length=1, max_length=500,
+                                      json_schema_extra={"pattern": TEMPLATE_PATTERN})
     active: StrictBool | None = None
 
 
 class PreviewIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    tracking_url: str = Field(min_length=1, max_length=500)
+    tracking_url: str = Field(min_length=1, max_length=500, json_schema_extra={"pattern": TEMPLATE_PATTERN})
     tracking_number: str = Field(min_length=1, max_length=100)
     postcode: str = Field(default="", max_length=20)
 

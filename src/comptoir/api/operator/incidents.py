@@ -14,6 +14,7 @@ from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
 from comptoir.api.mirakl.incidents import line_in_path
+from comptoir.api.openapi import integer, one_of, parameters, values
 from comptoir.api.render import amount, iso, json_response, parse_bool, parse_int, parse_list
 from comptoir.core import clock
 from comptoir.core.errors import NotFound, ValidationError
@@ -94,6 +95,10 @@ def _answer(incident_id: int, status: int = 200) -> HttpResponse:
 # --- reading -----------------------------------------------------------------------------------------------------
 
 @router.get("/incidents", summary="List incidents across shops", operation_id="operator_list_incidents",
+            openapi_extra=parameters(state=values(one_of(*sorted(STATES))), shop_id=integer(),
+                                     order_id={"type": "string"}, in_mediation={"type": "boolean"},
+                                     formal_notice=one_of(*queries.FORMAL_NOTICE_FILTERS), offset=integer(),
+                                     max=integer(1, settings.COMPTOIR["API_MAX_PAGE_SIZE"])),
             description="Newest first. Filters: `state` (OPEN, SHOP_RESOLVED, CLOSED; comma-separated or "
             "repeated), `shop_id`, `order_id`, `in_mediation` (true/false), `formal_notice` (`none`; `running`: "
             "the seller's 24 business hours are not over; `expired`: over and nothing imposed yet, the solution "

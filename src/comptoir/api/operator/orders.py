@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +12,8 @@ from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
 from comptoir.api.mirakl.serializers import LINE_COLUMNS, ORDER_COLUMNS, page_json
-from comptoir.api.render import iso, json_response, parse_int, parse_list
+from comptoir.api.openapi import integer, one_of, parameters, values
+from comptoir.api.render import Identifier, Instant, iso, json_response, parse_int, parse_list
 from comptoir.core import clock
 from comptoir.core.errors import ValidationError
 from comptoir.core.money import decimal_to_cents
@@ -69,7 +69,7 @@ class Tax(Schema):
 
 class OfferLine(Schema):
     model_config = ConfigDict(extra="ignore")
-    offer_id: int
+    offer_id: Identifier
     quantity: int = Field(ge=1, le=10000)
     offer_price: Decimal = Field(ge=0, description="unit price, tax included")
     price: Decimal | None = Field(default=None, description="offer_price × quantity (checked when given)")
@@ -83,13 +83,13 @@ class OfferLine(Schema):
 class PaymentInfo(Schema):
     payment_type: str | None = "CB"
     authorization_reference: str | None = None
-    authorization_expires: datetime | None = None
+    authorization_expires: Instant | None = None
 
 
 class ImportOrder(Schema):
     model_config = ConfigDict(extra="ignore")
     commercial_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.]+$")
-    created_date: datetime | None = None
+    created_date: Instant | None = None
     customer: Customer
     offers: list[OfferLine] = Field(min_length=1, max_length=500)
     scored: bool = Field(default=False, description="the storefront cleared fraud: skip STAGING")
@@ -157,7 +157,8 @@ def _to_request(body: ImportOrder, raw: bytes) -> services.ImportRequest:
     )
 
 
-@router.post("/orders", summary="Import a customer order (one order per shop)", operation_id="operator_import")
+@router.post("/orders", response={200: dict, 201: dict}, operation_id="operator_import",
+             summary="Import a customer order (one order per shop): 201, or 200 when it was already imported")
 def import_order(request: HttpRequest, body: ImportOrder) -> HttpResponse:
     orders, created = services.import_customer_order(_to_request(body, _canonical(request.body)),
                                                      who=_operator(request))
@@ -169,7 +170,10 @@ def import_order(request: HttpRequest, body: ImportOrder) -> HttpResponse:
     return json_response(payload, status=201 if created else 200)
 
 
-@router.get("/orders", summary="List orders across shops", operation_id="operator_list_orders")
+@router.get("/orders", summary="List orders across shops", operation_id="operator_list_orders",
+            openapi_extra=parameters(order_state_codes=values(one_of(*OrderState)), shop_id=integer(),
+                                     order_ids=values(), order=one_of("asc", "desc"), offset=integer(),
+                                     max=integer(1, settings.COMPTOIR["API_MAX_PAGE_SIZE"])))
 def list_orders(request: HttpRequest) -> HttpResponse:
     q = request.GET
     states = parse_list(request, "order_state_codes")
@@ -220,7 +224,7 @@ def request_documents(request: HttpRequest, order_id: str, body: Note) -> HttpRe
 
 
 @router.put("/shops/{shop_id}/suspend", response={204: None}, summary="Suspend a shop")
-def suspend(request: HttpRequest, shop_id: int, body: Reason) -> HttpResponse:
+def suspend(request: HttpRequest, shop_id: Identifier, body: Reason) -> HttpResponse:
     from django.db import transaction
 
     with transaction.atomic():
@@ -230,13 +234,13 @@ def suspend(request: HttpRequest, shop_id: int, body: Reason) -> HttpResponse:
 
 
 @router.put("/shops/{shop_id}/reactivate", response={204: None}, summary="Reactivate a suspended shop")
-def reactivate(request: HttpRequest, shop_id: int, body: Reason) -> HttpResponse:
+def reactivate(request: HttpRequest, shop_id: Identifier, body: Reason) -> HttpResponse:
     shop_services.reactivate_shop(shop_id=shop_id, reason=body.reason)
     return HttpResponse(status=204)
 
 
 class Duration(Schema):
-    duration: str = Field(description="e.g. 6d, 36h, 90m")
+    duration: str = Field(description="e.g. 6d, 36h, 90m", json_schema_extra={"pattern": r"^([0-9]{1,3}[dhms])+$"})
 
 
 def _clock() -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
-from comptoir.api.render import iso, json_response, parse_int
+from comptoir.api.openapi import integer, one_of, parameters
+from comptoir.api.render import Identifier, iso, json_response, parse_int
 from comptoir.core.errors import NotFound, ValidationError
 from comptoir.notifications import queries, services
 from comptoir.notifications.models import OutboxState
@@ -13,7 +14,9 @@ from comptoir.notifications.models import OutboxState
 router = Router(tags=["Operator"])
 
 
-@router.get("/outbox", summary="Outbox events (state=PENDING|SENT|DEAD)")
+@router.get("/outbox", summary="Outbox events (state=PENDING|SENT|DEAD)",
+            openapi_extra=parameters(state=one_of(*OutboxState.values), order_id={"type": "string"},
+                                     max=integer(1, 100)))
 def list_outbox(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state") or None
     if state is not None and state not in OutboxState.values:
@@ -31,7 +34,7 @@ def list_outbox(request: HttpRequest) -> HttpResponse:
 
 
 @router.post("/outbox/{event_id}/replay", response={204: None}, summary="Deliver a dead or sent event again")
-def replay(request: HttpRequest, event_id: int) -> HttpResponse:
+def replay(request: HttpRequest, event_id: Identifier) -> HttpResponse:
     if not services.replay(event_id=event_id):
         raise NotFound("Événement introuvable ou déjà en attente d'envoi.", code="OUTBOX_EVENT_NOT_FOUND")
     return HttpResponse(status=204)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
-from comptoir.api.render import amount, iso, json_response
+from comptoir.api.render import Identifier, amount, iso, json_response
 from comptoir.core.errors import NotFound
 from comptoir.ledger import queries as ledger_queries
 from comptoir.ledger import services as ledger_services
@@ -13,7 +13,7 @@ from comptoir.ledger import services as ledger_services
 router = Router(tags=["Operator"])
 
 
-@router.post("/payouts", summary="Run a payout: pay every shop its payable balance")
+@router.post("/payouts", response={201: dict}, summary="Run a payout: pay every shop its payable balance")
 def run_payout(request: HttpRequest) -> HttpResponse:
     key = request.auth  # type: ignore[attr-defined]
     payout = ledger_services.run_payout(by=key.label or "API opérateur")
@@ -30,7 +30,7 @@ def list_payouts(request: HttpRequest) -> HttpResponse:
 
 
 @router.get("/payouts/{payout_id}/statement.csv", summary="Statement of a payout, one row per shop")
-def statement(request: HttpRequest, payout_id: int) -> HttpResponse:
+def statement(request: HttpRequest, payout_id: Identifier) -> HttpResponse:
     entries = list(ledger_queries.payout_statement(payout_id))
     if not entries and not ledger_queries.payouts_exists(payout_id):
         raise NotFound("Versement introuvable.", code="PAYOUT_NOT_FOUND")

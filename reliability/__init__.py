@@ -1,0 +1,1 @@
+"""Reliability suite (issue 10): fuzzing, authorization and customer-data matrices, faults; `make reliability`."""
