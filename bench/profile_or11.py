@@ -1,14 +1,15 @@
 """Profile OR11 in-process: the bench's page (`GET /api/orders?order_state_codes=SHIPPING&max=100`, newest first)
 through the whole WSGI stack (middleware, key, view, JSON), on a database filled by bench/load.py.
 
-    .venv/bin/python bench/profile_or11.py --db sqlite --orders 50000 --shops 50
-    .venv/bin/python bench/profile_or11.py --db postgres --orders 50000 --shops 50
-    .venv/bin/python bench/profile_or11.py --src /tmp/before/src     # the same on another copy of the code
+    .venv/bin/python bench/profile_or11.py --db sqlite --orders 50000       # loads 50 shops of 1,000 orders once
+    .venv/bin/python bench/profile_or11.py --db postgres --orders 50000 --http 300   # then over HTTP too
+    .venv/bin/python bench/profile_or11.py --src /tmp/before/src --dump /tmp/before.json   # A/B: another copy
+    .venv/bin/python bench/profile_or11.py --db postgres --orders 1000000 --bench-db  # on `make bench`'s data
 
 Loads (or reuses) its own database — SQLite under var/bench/profile/, PostgreSQL `comptoir_profile_or11` —
-keeping the bench's 1,000 orders per shop, then prints ms per request (median of rounds), statements per
-request with their median time, the share of SQL in the request, and the top of the cProfile. Meant for A/B
-comparisons of the code, not for published figures (those come from `make bench`).
+keeping the bench's 1,000 orders per shop, then prints ms per request (wall and this process's CPU, median of
+rounds), the statements of a request with their median execute time, and the top of the cProfile. Meant for A/B
+comparisons of the code, run back to back on this shared machine; published figures come from `make bench`.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def statements(call: Caller, shops: int, n: int) -> None:
     wall = (time.perf_counter() - t0) * 1000 / n
     per = len(seen) // n
     sql_ms = sum(ms for _, ms in seen) / n
-    print(f"\n{per} statements/request; SQL (execute + fetch by the cursor) {sql_ms:.2f} ms of "
+    print(f"\n{per} statements/request; SQL execute {sql_ms:.2f} ms of "
           f"{wall:.2f} ms/request ({100 * sql_ms / wall:.0f} %)")
     for k in range(per):
         times = [seen[j * per + k][1] for j in range(n)]

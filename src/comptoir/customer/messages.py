@@ -21,7 +21,7 @@ from comptoir.orders import queries as order_queries
 from comptoir.orders.models import Order
 from comptoir.web.errors import french_message
 from comptoir.web.files import file_download
-from comptoir.web.forms import FilesField, MultipleFileInput
+from comptoir.web.forms import FilesField, MultipleFileInput, message_files
 
 
 class CustomerMessageForm(forms.Form):
@@ -42,12 +42,6 @@ def customer_order(token: str) -> Order:
 
 def _author(order: Order) -> services.Author:
     return services.Author(Participant.CUSTOMER, f"{order.customer_firstname} {order.customer_lastname}".strip())
-
-
-def _files(form: forms.Form) -> list[services.File]:
-    limit = services.max_bytes()
-    return [services.File(u.name or "", u.read(limit + 1) if (u.size or 0) <= limit else b"", size=u.size)
-            for u in form.cleaned_data.get("files") or []]
 
 
 def _back(token: str, anchor: str = "messages") -> HttpResponse:
@@ -72,7 +66,7 @@ def write(request: HttpRequest, token: str) -> HttpResponse:
         return _refused(request, token, form)
     try:
         services.start_thread(order_id=order.order_id, author=_author(order), body=form.cleaned_data["body"],
-                              to=["SHOP"], topic_value=form.cleaned_data["sujet"], files=_files(form))
+                              to=["SHOP"], topic_value=form.cleaned_data["sujet"], files=message_files(form))
     except ComptoirError as exc:
         return _refused(request, token, form, exc)
     flash.success(request, "Votre message a été envoyé au vendeur.")
@@ -87,7 +81,7 @@ def reply(request: HttpRequest, token: str, thread_id: int) -> HttpResponse:
         return _refused(request, token, form)
     try:
         services.reply(thread_id=thread_id, order_id=order.order_id, author=_author(order),
-                       body=form.cleaned_data["body"], files=_files(form))
+                       body=form.cleaned_data["body"], files=message_files(form))
     except ComptoirError as exc:
         if exc.status == 404:
             raise Http404("Conversation introuvable") from None

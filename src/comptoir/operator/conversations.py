@@ -17,6 +17,7 @@ from comptoir.messaging.rules import Participant
 from comptoir.operator.incident_forms import RECIPIENTS_TO, ReplyForm, StartForm
 from comptoir.orders.models import Order
 from comptoir.web.errors import french_message
+from comptoir.web.forms import message_files
 
 NOT_SENT = "Le message n'a pas été envoyé : corrigez le formulaire."
 
@@ -51,15 +52,6 @@ def threads(order: Order, *, bound: Posted | None = None) -> list[Thread]:
     return found
 
 
-def _files(form: forms.Form) -> list[services.File]:
-    limit = services.max_bytes()
-    found = []
-    for upload in form.cleaned_data.get("files") or []:
-        data = upload.read(limit + 1) if (upload.size or 0) <= limit else b""
-        found.append(services.File(upload.name or "", data, size=upload.size))
-    return found
-
-
 def post_reply(request: HttpRequest, order: Order, thread_id: int) -> Posted:
     """A reply as the operator, to every other member of the thread. Another order's thread is not found."""
     form = reply_form(thread_id, request.POST, request.FILES)
@@ -67,7 +59,7 @@ def post_reply(request: HttpRequest, order: Order, thread_id: int) -> Posted:
         return Posted(form, NOT_SENT, thread_id)
     try:
         services.reply(thread_id=thread_id, order_id=order.order_id, author=author(request),
-                       body=form.cleaned_data["body"], files=_files(form))
+                       body=form.cleaned_data["body"], files=message_files(form))
     except ThreadNotFound:
         raise Http404("Conversation introuvable") from None
     except ComptoirError as exc:
@@ -83,7 +75,7 @@ def post_start(request: HttpRequest, order: Order) -> Posted:
         thread, _ = services.start_thread(
             order_id=order.order_id, author=author(request), body=form.cleaned_data["body"],
             to=RECIPIENTS_TO[form.cleaned_data["destinataire"]], topic_value=form.cleaned_data["sujet"],
-            files=_files(form))
+            files=message_files(form))
     except ComptoirError as exc:
         return Posted(form, french_message(exc))
     return Posted(form, "", thread.pk)

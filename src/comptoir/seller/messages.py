@@ -22,7 +22,7 @@ from comptoir.seller.views import _detail_context, _shop_order, seller_view
 from comptoir.shops.models import Shop
 from comptoir.web.errors import french_message
 from comptoir.web.files import file_download
-from comptoir.web.forms import FilesField, MultipleFileInput
+from comptoir.web.forms import FilesField, MultipleFileInput, message_files
 
 PAGE_SIZE = 50
 RECIPIENTS = [("CUSTOMER", "Le client"), ("OPERATOR", "Le service client de la marketplace"),
@@ -41,15 +41,6 @@ class StartForm(ReplyForm):
     field_order = ["destinataire", "sujet", "body", "files"]
     destinataire = forms.ChoiceField(label="Destinataire", choices=RECIPIENTS, initial="CUSTOMER")
     sujet = forms.CharField(label="Sujet", max_length=rules.MAX_SUBJECT_LENGTH, initial=rules.DEFAULT_SUBJECT)
-
-
-def _files(form: forms.Form) -> list[services.File]:
-    limit = services.max_bytes()
-    found = []
-    for upload in form.cleaned_data.get("files") or []:
-        data = upload.read(limit + 1) if (upload.size or 0) <= limit else b""
-        found.append(services.File(upload.name or "", data, size=upload.size))
-    return found
 
 
 def _author(request: HttpRequest) -> services.Author:
@@ -104,7 +95,7 @@ def start(request: HttpRequest, order_id: str) -> HttpResponse:
         return _page(request, order, start_form=form, error="Le message n'a pas été envoyé : corrigez le formulaire.",
                      status=400)
     to = _TO[form.cleaned_data["destinataire"]]
-    files = _files(form)
+    files = message_files(form)
     if not _confirmed(request) and _language_warning(order, form.cleaned_data["body"], to):
         return _page(request, order, start_form=form, warning={"thread": None, "files": bool(files)})
     try:
@@ -128,7 +119,7 @@ def reply(request: HttpRequest, order_id: str, thread_id: int) -> HttpResponse:
     if not form.is_valid():
         return _page(request, order, reply_forms={thread_id: form},
                      error="Le message n'a pas été envoyé : corrigez le formulaire.", status=400)
-    files = _files(form)
+    files = message_files(form)
     to = ["CUSTOMER"] if "CUSTOMER" in thread.participants else ["OPERATOR"]
     if not _confirmed(request) and _language_warning(order, form.cleaned_data["body"], to):
         return _page(request, order, reply_forms={thread_id: form}, warning={"thread": thread_id, "files": bool(files)})

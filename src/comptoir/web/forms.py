@@ -10,6 +10,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
+from comptoir.messaging import services as messaging_services
 from comptoir.web import lockout
 
 
@@ -82,3 +83,12 @@ class FilesField(forms.FileField):
         if isinstance(data, list | tuple):
             return [super(FilesField, self).clean(d, initial) for d in data]
         return [super().clean(data, initial)] if data else []
+
+
+def message_files(form: forms.Form) -> list[messaging_services.File]:
+    """The files of a message form (its FilesField `files`), read up to the attachment limit: a larger one is
+    passed empty with its announced size, for the messaging service to refuse it with its own message."""
+    limit = messaging_services.max_bytes()
+    return [messaging_services.File(upload.name or "", upload.read(limit + 1) if (upload.size or 0) <= limit
+                                    else b"", size=upload.size)
+            for upload in form.cleaned_data.get("files") or []]

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+
+def _warm_then_freeze() -> None:
+    """Load what the first requests would (the URLs and the API behind them, the translations), then move every
+    object alive into the collector's permanent generation, before gunicorn forks: its full passes then scan only
+    what requests create, not ~150,000 objects that live as long as the process (70 ms on 2 shared cores, every
+    few dozen OR11 pages: their p99). Young objects are collected after 10,000 allocations instead of 700: an OR11
+    page of 100 holds ~5,000 containers while it is built, and collecting them ~6 times cost ~1 ms a page."""
+    from django.conf import settings
+    from django.urls import get_resolver
+    from django.utils import translation
+
+    get_resolver().url_patterns  # noqa: B018 (imports the URLconf)
+    for code, _name in settings.LANGUAGES:
+        translation.activate(code)
+    translation.deactivate()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, *gc.get_threshold()[1:])
 
 
 class Command(BaseCommand):
@@ -43,6 +63,7 @@ class Command(BaseCommand):
 
         from comptoir.wsgi import application
 
+        _warm_then_freeze()
         run_worker = not options["no_worker"]
 
         def post_worker_init(worker: Any) -> None:
