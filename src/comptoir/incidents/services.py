@@ -185,10 +185,12 @@ def resolve(*, order_id: str, line_id: str, reason_code: str, who: Who, shop_id:
         order = lock_order(order_id, shop_id=shop_id)
         if not OrderLine.objects.filter(order_id=order.pk, line_id=line_id).exists():
             raise OrderLineNotFound(f"Ligne {line_id} introuvable sur la commande {order_id}.")
-        found = Incident.objects.filter(order_id=order.pk, line__line_id=line_id).order_by("-id").first()
-        if found is None:
+        # The order is locked: its latest incident on the line, locked too (no second lookup of the order).
+        incident = Incident.objects.select_for_update().select_related("line") \
+            .filter(order_id=order.pk, line__line_id=line_id).order_by("-id").first()
+        if incident is None:
             raise IncidentInvalidState(f"Aucun incident sur la ligne {line_id}.")
-        _, incident = _locked(found.pk)
+        incident.order = order
         _check(incident, Action.RESOLVE, who)
         now = clock.now()
         incident.state, incident.shop_resolved_at, incident.updated_at = IncidentState.SHOP_RESOLVED, now, now
@@ -256,7 +258,10 @@ def _close(order: Order, incident: Incident, who: Who, code: str, label: str, *,
 
 def close_for_refund(order: Order, line_ids: Iterable[str], who: Who, *, refund_reason_code: str) -> int:
     """A refund of a line closes its live incident (the refund service calls this in its transaction, the order
-    locked). A refund for the operator's mediation closes it as the imposed solution: final. Returns how many."""
+    locked). A refund for the operator's mediation closes it as the imposed solution: final. Returns how many.
+    An order without a live incident (`has_incident`, read under the lock) costs the refund no query."""
+    if not order.has_incident:
+        return 0
     found = list(Incident.objects.select_for_update().select_related("line")
                  .filter(order_id=order.pk, line__line_id__in=list(line_ids)).exclude(state=IncidentState.CLOSED))
     imposed = refund_reason_code == rules.OPERATOR_MEDIATION and who.actor in (Actor.OPERATOR, Actor.SYSTEM)
