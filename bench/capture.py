@@ -62,7 +62,7 @@ def main() -> None:
     from comptoir.orders.models import Order
     from comptoir.orders.rules import Decision
     from comptoir.orders.states import Actor
-    from comptoir.shops.services import authenticate_key
+    from comptoir.shops.services import key_owner
 
     order = Order.objects.filter(state="WAITING_ACCEPTANCE").order_by("id").first()
     if order is None:
@@ -73,7 +73,7 @@ def main() -> None:
 
     clock.offset()  # warm the sandbox-clock cache, as a running server has it
     with CaptureQueriesContext(connection) as captured:
-        authenticate_key(f"bench-shop-{order.shop_id}")
+        key_owner(f"bench-shop-{order.shop_id}")  # what the API's ShopKey runs
         try:
             with transaction.atomic():
                 services.decide_lines(order_id=order.order_id, shop_id=order.shop_id,

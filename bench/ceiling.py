@@ -1,7 +1,7 @@
 """The ceiling: the SQL one OR21 accept issues, replayed by a bare loop (no Django, no HTTP).
 
 Statements, in order, as captured from `decide_lines` (see capture.py, whose list run.py prints beside ours):
-  auth      SELECT api key JOIN shop WHERE digest = ? AND revoked_date IS NULL        (outside the transaction)
+  auth      SELECT kind, shop_id FROM api key WHERE digest = ? AND revoked_date IS NULL (outside the transaction)
   BEGIN     (IMMEDIATE on SQLite)
   lock      SELECT order.* WHERE order_id = ? AND shop_id = ? [FOR UPDATE]
   lines     SELECT line.* WHERE order_id = ? ORDER BY index [FOR UPDATE]
@@ -48,10 +48,9 @@ class Statements:
         self.pg = pg
         self.p = p
         lock = " FOR UPDATE" if pg else ""
-        self.auth = (f'SELECT {_cols(columns["shops_apikey"], "shops_apikey")}, {_cols(columns["shops_shop"], "shops_shop")} '
-                     'FROM "shops_apikey" INNER JOIN "shops_shop" ON ("shops_apikey"."shop_id" = "shops_shop"."id") '
-                     f'WHERE ("shops_apikey"."digest" = {p} AND "shops_apikey"."revoked_date" IS NULL) '
-                     'ORDER BY "shops_apikey"."id" ASC LIMIT 1')
+        # shops.services.key_owner: two columns of the key, no join.
+        self.auth = (f'SELECT "kind", "shop_id" FROM "shops_apikey" WHERE "digest" = {p} AND "revoked_date" IS NULL '
+                     'ORDER BY "id" LIMIT 1')
         self.lock_order = (f'SELECT {_cols(columns["orders_order"], "orders_order")} FROM "orders_order" '
                            f'WHERE ("orders_order"."order_id" = {p} AND "orders_order"."shop_id" = {p}) '
                            f'ORDER BY "orders_order"."id" ASC LIMIT 1{lock}')

@@ -9,7 +9,6 @@ import random
 import signal
 import socket
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -113,6 +112,61 @@ class Server:
         self.stop()
 
 
+# The environment of the bench's `comptoir worker` processes. The e-mail backend is a no-op (the messages are still
+# built: only the SMTP hop is skipped). The loaded data (a fixed timeline ending 2026-11-01, bench/load.py) holds a
+# one-time backlog no steady state has: ~half the orders past the GDPR redaction delay and every order shipped
+# without an invoice never flagged (together ~1.8 tasks per loaded order: ~1 h at 1,000,000 orders on this
+# machine). Those two sweeps are kept idle (their query still runs, on an empty range); every other sweep (timers,
+# outbox, webhooks, scorecards) does its real work.
+WORKER_ENV = {"COMPTOIR_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+              "COMPTOIR_REDACT_AFTER_DAYS": "0", "COMPTOIR_INVOICE_MISSING_BUSINESS_DAYS": "36500"}
+
+
+class Workers:
+    """`n` `comptoir worker` processes (each in its own session), with WORKER_ENV."""
+
+    def __init__(self, database_url: str, n: int, *, label: str = "") -> None:
+        self.database_url = database_url
+        self.n = n
+        self.label = label
+        self.procs: list[subprocess.Popen] = []
+        self._logs: list = []
+
+    def start(self) -> Workers:
+        VAR_BENCH.mkdir(parents=True, exist_ok=True)
+        env = comptoir_env(self.database_url, **WORKER_ENV)
+        for k in range(self.n):
+            f = open(VAR_BENCH / f"worker-{self.label or 'x'}-{k + 1}.log", "w")
+            self._logs.append(f)
+            self.procs.append(subprocess.Popen([COMPTOIR, "worker"], env=env, cwd=ROOT, stdout=f,
+                                               stderr=subprocess.STDOUT, start_new_session=True))
+        if self.n:
+            log(f"workers: {self.n} × comptoir worker (pids {', '.join(str(p.pid) for p in self.procs)})")
+        return self
+
+    def cpu_seconds(self) -> float:
+        return sum(group_cpu_seconds(p.pid) for p in self.procs)
+
+    def stop(self) -> list[int]:
+        """SIGTERM (the worker finishes its batch), then SIGKILL after 20 s; returns the exit codes."""
+        codes = []
+        for p in self.procs:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for p in self.procs:
+            try:
+                codes.append(p.wait(timeout=20))
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                codes.append(p.wait(timeout=5))
+        for f in self._logs:
+            f.close()
+        self.procs, self._logs = [], []
+        return codes
+
+
 def _get(conn: http.client.HTTPConnection, path: str, key: str) -> tuple[int, bytes]:
     conn.request("GET", path, headers={"Authorization": key})
     resp = conn.getresponse()
@@ -169,80 +223,53 @@ def bench_or11(port: int, shops: int, *, requests: int = 300, warmup: int = 30, 
     }
 
 
-def bench_or21(server: Server, pool: list[PoolOrder], *, clients: int = 16, duration: float = 15.0) -> dict:
-    """`clients` threads, one keep-alive connection each, accepting distinct pool orders for `duration` s."""
+def bench_or21(server: Server, pool: list[PoolOrder], *, clients: int = 16, duration: float = 15.0,
+               port: int | None = None, cpu_seconds=None) -> dict:  # noqa: ANN001
+    """`clients` threads, one keep-alive connection each, accepting distinct pool orders for `duration` s
+    (bench/bare_http.run_clients: the same client drives the bare endpoint). `port`/`cpu_seconds` default to
+    `server`'s."""
+    from bench.bare_http import accept_requests, run_clients
+
     orders = list(pool)
     random.Random(11).shuffle(orders)
-    lock = threading.Lock()
-    it = iter(orders)
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    errors: list[str] = []
-    stop_at = [0.0]
-    start_gate = threading.Barrier(clients + 1)
-
-    def next_order() -> PoolOrder | None:
-        with lock:
-            return next(it, None)
-
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-        mine: list[float] = []
-        codes: dict[int, int] = {}
-        start_gate.wait()
-        try:
-            while time.perf_counter() < stop_at[0]:
-                order = next_order()
-                if order is None:
-                    break
-                body = json.dumps({"order_lines": [{"id": lid, "accepted": True} for lid in order.line_ids]})
-                t0 = time.perf_counter()
-                conn.request("PUT", f"/api/orders/{order.order_id}/accept", body=body,
-                             headers={"Authorization": f"bench-shop-{order.shop_id}",
-                                      "Content-Type": "application/json"})
-                resp = conn.getresponse()
-                payload = resp.read()
-                mine.append((time.perf_counter() - t0) * 1000)
-                codes[resp.status] = codes.get(resp.status, 0) + 1
-                if resp.status != 204 and len(errors) < 5:
-                    errors.append(f"{order.order_id}: {resp.status} {payload[:200]!r}")
-        except Exception as exc:  # noqa: BLE001 - reported, and counted as a failure
-            errors.append(f"client error: {exc!r}")
-            codes[-1] = codes.get(-1, 0) + 1
-        finally:
-            conn.close()
-        with lock:
-            latencies.extend(mine)
-            for k, v in codes.items():
-                statuses[k] = statuses.get(k, 0) + v
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    server_cpu0 = server.cpu_seconds()
-    machine0 = cpu_busy()
-    client_cpu0 = time.process_time()
-    t_start = time.perf_counter()
-    stop_at[0] = t_start + duration
-    start_gate.wait()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t_start
-    client_cpu = time.process_time() - client_cpu0
-    machine1 = cpu_busy()
-    server_cpu = server.cpu_seconds() - server_cpu0
-    done = sum(statuses.values())
-    non_204 = done - statuses.get(204, 0)
-    exhausted = done >= len(orders)
-    if exhausted:
-        log(f"OR21: the pool of {len(orders):,} orders ran out after {elapsed:.1f} s")
+    r = run_clients(port or server.port, accept_requests(orders), clients=clients, duration=duration,
+                    expect=(204,), cpu_seconds=cpu_seconds or server.cpu_seconds)
+    if r["exhausted"]:
+        log(f"OR21: the pool of {len(orders):,} orders ran out after {r['seconds']:.1f} s")
     return {
-        "clients": clients, "seconds": round(elapsed, 2), "requests": done,
-        "accepts_per_s": round(statuses.get(204, 0) / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 50), 2), "p99_ms": round(percentile(latencies, 99), 2),
-        "non_204": non_204, "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "errors_sample": errors, "pool": len(orders), "pool_exhausted": exhausted,
-        "client_cpu_core_share": round(client_cpu / elapsed, 2),
-        "server_cpu_cores": round(server_cpu / elapsed, 2),
-        "machine_cpu_busy": round((machine1[0] - machine0[0]) / max(1, machine1[1] - machine0[1]), 2),
+        "clients": clients, "seconds": r["seconds"], "requests": r["requests"], "accepts_per_s": r["per_s"],
+        "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "non_204": r["non_ok"], "statuses": r["statuses"],
+        "errors_sample": r["errors_sample"], "pool": len(orders), "pool_exhausted": r["exhausted"],
+        "client_cpu_core_share": r["client_cpu_core_share"], "server_cpu_cores": r["server_cpu_cores"],
+        "machine_cpu_busy": r["machine_cpu_busy"],
     }
+
+
+def bench_or11_concurrent(port: int, shops: int, *, clients: int, duration: float = 8.0, seed: int = 7,
+                          cpu_seconds=None) -> dict:  # noqa: ANN001
+    """OR11 under `clients` concurrent keep-alive clients for `duration` s: p50/p99 and requests/s; every
+    tenth page is parsed and checked (as bench_or11 does)."""
+    from bench.bare_http import Request, run_clients
+
+    rnd = random.Random(seed)
+    counter = [0]
+    sizes: list[int] = []
+
+    def make(_k: int) -> Request:
+        shop = rnd.randint(1, shops)
+        return Request("GET", OR11_PATH, b"", {"Authorization": f"bench-shop-{shop}"})
+
+    def check(req: Request, status: int, body: bytes) -> str | None:
+        counter[0] += 1
+        if counter[0] % 10:
+            return None
+        try:
+            sizes.append(_check_or11(body, int(req.headers["Authorization"].rsplit("-", 1)[1])))
+        except AssertionError as exc:
+            return f"OR11 check: {exc}"
+        return None
+
+    r = run_clients(port, make, clients=clients, duration=duration, expect=(200,), check=check,
+                    cpu_seconds=cpu_seconds, warmup=3)
+    r["mean_orders_per_page"] = round(sum(sizes) / len(sizes), 1) if sizes else float("nan")
+    return r

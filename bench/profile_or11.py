@@ -138,6 +138,8 @@ def main() -> None:
     ap.add_argument("--dump", help="write one page's JSON to this file (for A/B diffs)")
     ap.add_argument("--src", default=str(ROOT / "src"), help="the code to profile (A/B: a copy of src/ as it was)")
     ap.add_argument("--bench-db", action="store_true", help="use make bench's databases (already loaded)")
+    ap.add_argument("--gc-default", action="store_true", help="keep Python's collector settings (by default, "
+                    "those of `comptoir serve`: the warmed heap frozen, young objects collected every 10,000)")
     ap.add_argument("--http", type=int, default=0, help="then N requests over HTTP against `comptoir serve` "
                     "(bench/httpbench.py's OR11 measure)")
     args = ap.parse_args()
@@ -152,6 +154,12 @@ def main() -> None:
         ensure_loaded(args.db, args.orders, shops)
     call = Caller(OR11_PATH)
     body = call(1)
+    if not args.gc_default:  # as `comptoir serve` before it forks (ops/management/commands/serve.py)
+        import gc
+
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(10_000, *gc.get_threshold()[1:])
     if args.dump:
         Path(args.dump).write_bytes(body)
     import orjson

@@ -6,6 +6,14 @@ one keep-alive connection. Every answer must be a 200; the figure is the median 
 
 Run alone: `python bench/refunds.py [--database sqlite|postgresql] [--clients 8] [--seconds 10] [--repeat 3]`
 (prints JSON on its last line); bench/run.py calls it in a subprocess for `--only or28`.
+
+With ceilings (issue 10): `python bench/refunds.py --ceilings [--database …] [--clients 16 64] [--repeat 3]
+[--seconds 5]`, or `bench.refunds.run(database, clients, repeat, processes, threads)` from bench/run.py: the
+same gestures against `comptoir serve`, a bare WSGI endpoint and a bare loop replaying the SQL of one gesture
+(bench/write_ceilings.py), on a fresh database var/bench/writes-or28.sqlite3 / comptoir_bench_writes_or28. There
+each shop's orders are SQL clones of one SHIPPED order made by the real services that already took one gesture
+(so every call is a steady-state one: a pending REFUND_PAYMENT timer to replace, a refund total to read); each
+order takes at most 38 more gestures, round-robin.
 """
 
 from __future__ import annotations
@@ -163,8 +171,8 @@ def _run_clients(port: int, shops: list[tuple[str, list[str]]], seconds: float, 
             "errors_sample": errors}
 
 
-def run(database: str, *, clients: int, orders_per_shop: int, seconds: float, repeat: int, processes: int,
-        threads: int) -> dict:
+def run_http(database: str, *, clients: int, orders_per_shop: int, seconds: float, repeat: int, processes: int,
+             threads: int) -> dict:
     url = _database_url(database)
     os.environ["COMPTOIR_DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
@@ -209,6 +217,88 @@ def run(database: str, *, clients: int, orders_per_shop: int, seconds: float, re
             "non_200": sum(r["non_200"] for r in runs)}
 
 
+# --- issue 10: beside the ceilings -------------------------------------------------------------------------
+
+MAX_GESTURES = 38  # per order (20.00 € line, one gesture taken before the clones): a margin under the 40
+
+
+def _gesture_body(line_id: str) -> str:
+    return json.dumps({"refunds": [{"order_line_id": line_id, "reason_code": "22", "amount": GESTURE}]})
+
+
+def _setup_ceilings(shops: int, orders_per_shop: int) -> tuple:
+    from django.test import Client
+    from tests.factories import ShopFactory, make_order, shop_key
+
+    from bench import write_ceilings as wc
+    from comptoir.orders.states import OrderState
+
+    def call(order: wc.PoolOrder) -> object:
+        return Client().put("/api/orders/refund", _gesture_body(order.line_ids[1]), content_type="application/json",
+                            HTTP_AUTHORIZATION=order.key)
+
+    pools = []
+    for s in range(shops):
+        shop = ShopFactory(id=wc.SHOP_BASE + s)
+        key = shop_key(shop)
+        template = make_order(OrderState.SHIPPED, shop=shop, lines=2)
+        first = call(wc.pool_order(template, key))  # the clones start in the steady state (see the module doc)
+        assert first.status_code == 200, first.content[:300]
+        template.refresh_from_db()
+        pool = wc.clone_orders(template, orders_per_shop + (2 if s == 0 else 0), f"R{s:02d}-")
+        for o in pool:
+            o.key = key
+        pools.append(pool)
+    warm, captured = pools[0][0], pools[0][1]
+    pools[0] = pools[0][2:]
+    call(warm)
+    script = wc.capture(lambda: call(captured), captured, expect_status=200)
+    return pools, captured, script
+
+
+def run(database: str, clients: list[int], repeat: int, processes: int, threads: int, *, seconds: float = 5.0,
+        orders_per_shop: int | None = None) -> dict:
+    """OR28 refunds/s at each client count: ours, bare HTTP, bare loop (medians of `repeat` runs); one shop
+    per client (max(clients) shops)."""
+    from bench import write_ceilings as wc
+    from bench.bare_http import Request
+
+    shops = max(clients)
+    if orders_per_shop is None:
+        # ~600 calls/s of the three modes together, `seconds` × `repeat` per client count; the fewest clients
+        # use the fewest shops, MAX_GESTURES per order.
+        orders_per_shop = int(600 * seconds * repeat * len(clients) / min(clients) / MAX_GESTURES) + 10
+    url = wc.fresh_database("or28", database)
+    t0 = time.perf_counter()
+    pools, template, script = _setup_ceilings(shops, orders_per_shop)
+    setup_s = round(time.perf_counter() - t0, 1)
+    log(f"or28 ({database}): {shops} shops × {orders_per_shop} SHIPPED orders in {setup_s} s; one gesture: "
+        f"{script.statements} statements")
+    used = [0] * shops
+
+    def next_order(k: int) -> wc.PoolOrder | None:
+        s = k % shops
+        if used[s] >= MAX_GESTURES * len(pools[s]):
+            return None
+        used[s] += 1
+        return pools[s][(used[s] - 1) % len(pools[s])]
+
+    def make_request(order: wc.PoolOrder, _n: int) -> Request:
+        return Request("PUT", "/api/orders/refund", _gesture_body(order.line_ids[1]),
+                       {"Authorization": order.key, "Content-Type": "application/json"})
+
+    bench = wc.WriteBench("or28", ("PUT", "/api/orders/refund"), 200, make_request, next_order,
+                          [o for p in pools for o in p], template, script)
+    try:
+        results = wc.measure(bench, url, clients=clients, repeat=repeat, duration=seconds, processes=processes,
+                             threads=threads)
+    finally:
+        wc.drop_database("or28", database)
+    return {"endpoint": "OR28", "database": database, "shops": shops, "orders_per_shop": orders_per_shop,
+            "setup_s": setup_s, "seconds": seconds, "repeat": repeat, "processes": processes, "threads": threads,
+            "statements_per_call": script.statements, "statements": script.summary(), "by_clients": results}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
@@ -218,9 +308,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument("--ceilings", action="store_true", help="issue 10: beside the bare HTTP and bare loop ceilings")
+    ap.add_argument("--clients-list", type=int, nargs="+", help="with --ceilings: the client counts (16 64)")
     args = ap.parse_args(argv)
-    result = run(args.database, clients=args.clients, orders_per_shop=args.orders_per_shop, seconds=args.seconds,
-                 repeat=args.repeat, processes=args.processes, threads=args.threads)
+    if args.ceilings:
+        from bench import write_ceilings as wc
+
+        clients = args.clients_list or [16, 64]
+        result = run(args.database, clients, args.repeat, args.processes, args.threads, seconds=args.seconds)
+        print(wc.report_line("OR28", args.database, result["by_clients"]), file=sys.stderr)
+        print(json.dumps(result))
+        return 0 if all(r["non_ok"] == 0 for c, r in result["by_clients"].items() if c.isdigit()) else 1
+    result = run_http(args.database, clients=args.clients, orders_per_shop=args.orders_per_shop,
+                      seconds=args.seconds, repeat=args.repeat, processes=args.processes, threads=args.threads)
     print(f"OR28 on {args.database}: median {result['refunds_per_s_median']:.0f} refunds/s over {args.repeat} run(s) "
           f"of {args.seconds:.0f} s ({args.clients} clients, p50 {result['p50_ms_median']:.1f} ms), "
           f"non-200: {result['non_200']}; SQL per call: {result['statements_per_call']}", file=sys.stderr)

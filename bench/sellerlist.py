@@ -144,3 +144,29 @@ def bench_seller_list(port: int, mails: list[str], *, requests: int = 120, warmu
     for conn, _ in sessions:
         conn.close()
     return out
+
+
+def bench_seller_list_concurrent(port: int, mails: list[str], *, clients: int, duration: float = 8.0,
+                                 cpu_seconds=None) -> dict:  # noqa: ANN001
+    """The first page and the page filtered by status, each under `clients` concurrent keep-alive clients for
+    `duration` s (client k uses seller session k mod len(mails)): p50/p99 and requests/s per page."""
+    from bench.bare_http import Request, run_clients
+
+    jars = []
+    for mail in mails:
+        conn, jar = login(port, mail)
+        conn.close()
+        jars.append(jar)
+    out: dict = {"sellers": len(mails), "clients": clients}
+    for label, path in (("first_page", LIST_PATH), ("filtered", FILTERED_PATH)):
+        def make(k: int, path: str = path) -> Request:
+            return Request("GET", path, b"", {"Cookie": _cookie_header(jars[k % len(jars)])})
+
+        def check(req: Request, status: int, body: bytes) -> str | None:
+            return None if b"<tr>" in body else f"{req.path}: no table row in the page"
+
+        r = run_clients(port, make, clients=clients, duration=duration, expect=(200,), check=check,
+                        cpu_seconds=cpu_seconds, warmup=2)
+        out[label] = {"path": path, **{k: r[k] for k in ("requests", "per_s", "p50_ms", "p90_ms", "p99_ms", "mean_ms",
+                                                         "non_ok", "errors_sample", "server_cpu_cores")}}
+    return out

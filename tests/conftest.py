@@ -16,6 +16,9 @@ settings.COMPTOIR["RATE_LIMITS_ENABLED"] = False
 # One process: its own endpoint changes refresh the webhook subscriptions at once, so no timed re-read of them
 # can land in a test's query count (tests/webhooks check the timed re-read and reset the map after each test).
 settings.COMPTOIR["WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS"] = float("inf")
+# The worker's orphan-file sweep never scans the shared var/documents from a test database (tests/documents
+# sweep a temporary storage).
+settings.COMPTOIR["ORPHAN_SWEEP_HOURS"] = 0
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -139,6 +139,12 @@ def database_from_url(url: str) -> dict:
 
 DATABASE_URL = os.environ.get("COMPTOIR_DATABASE_URL", f"sqlite:///{VAR_DIR / 'comptoir.sqlite3'}")
 DATABASES = {"default": database_from_url(DATABASE_URL)}
+# A read replica of it for the listing pages (README « Topologie de production », comptoir/replica.py): the alias
+# `replica` and its router only when set; tests mirror it on the test database.
+REPLICA_DATABASE_URL = os.environ.get("COMPTOIR_REPLICA_DATABASE_URL", "")
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = {**database_from_url(REPLICA_DATABASE_URL), "TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["comptoir.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -240,6 +246,11 @@ COMPTOIR = {
     # is flagged. Files go to STORAGES["documents"] when set (S3: README « Documents »), else var/documents.
     "DOCUMENT_MAX_BYTES": env_int("COMPTOIR_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024),
     "INVOICE_MISSING_BUSINESS_DAYS": env_int("COMPTOIR_INVOICE_MISSING_BUSINESS_DAYS", 2),
+    # Orphan files of that storage (a row never committed or deleted: documents/orphans.py): the worker removes
+    # those older than ORPHAN_GRACE_HOURS (an upload in flight is younger) once per ORPHAN_SWEEP_HOURS (0: never;
+    # `comptoir orphans` lists or removes them by hand).
+    "ORPHAN_GRACE_HOURS": env_int("COMPTOIR_ORPHAN_GRACE_HOURS", 24),
+    "ORPHAN_SWEEP_HOURS": env_int("COMPTOIR_ORPHAN_SWEEP_HOURS", 24),
     # The guide's customer-service clock (incidents): an unanswered customer message → reminder, then incident and
     # mediation; a formal notice gives this many business hours before the operator's solution is imposed.
     "REPLY_REMINDER_BUSINESS_HOURS": env_int("COMPTOIR_REPLY_REMINDER_BUSINESS_HOURS", 48),

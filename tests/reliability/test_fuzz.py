@@ -29,3 +29,21 @@ def test_generated_requests_never_get_a_5xx_nor_an_undocumented_answer() -> None
     assert result["failures"] == [], summary(result)
     statuses = {status for op in result["operations"].values() for status in op["statuses"]}
     assert {"200", "400", "404"} <= statuses, statuses  # valid requests went through, bad ones were refused
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_that_breaks_its_documented_schema_is_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given the demo marketplace, and RE01 answering a reason without its label and with a number as its code
+    from comptoir.api.mirakl import reasons
+
+    load_demo()
+    monkeypatch.setattr(reasons, "_reasons_json", lambda found: {"reasons": [{"code": 1, "type": "REFUND",
+                                                                            "is_shop_right": True}]})
+
+    # when RE01 is fuzzed
+    result = fuzz(application, cases=2, seed=2026, only=("GET /api/reasons",))
+
+    # then its 200s are reported as breaking the response schema
+    assert result["operations"]["GET /api/reasons"]["statuses"].get("200"), summary(result)
+    checks = {(f["operation"], f["status"]) for f in result["failures"] if "schema" in f["check"].lower()}
+    assert checks == {("GET /api/reasons", 200)}, summary(result)

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from comptoir.core import clock
 from comptoir.ledger import services as ledger_services
@@ -93,7 +94,7 @@ def test_every_transaction_type_and_payment_state_has_a_french_label() -> None:
 def test_filters_by_payment_state_type_order_and_dates(seller_client: Client, shop: Shop) -> None:
     received = make_order(OrderState.RECEIVED, shop=shop)
     shipped = make_order(OrderState.SHIPPED, shop=shop)
-    today = clock.now().date()
+    today = timezone.localdate(clock.now())  # the back office reads days in Paris time
 
     payable = seller_client.get(URL, {"etat": "PAYABLE"})
     commission = seller_client.get(URL, {"type": "COMMISSION_FEE"})

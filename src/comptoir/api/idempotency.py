@@ -67,7 +67,7 @@ class IdempotencyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        key = request.headers.get(HEADER)
+        key = request.META.get("HTTP_IDEMPOTENCY_KEY")  # request.headers would build a dict of every header
         if key is None or request.method not in WRITE_METHODS or not request.path.startswith("/api/"):
             return self.get_response(request)
         # Listed in MIDDLEWARE and in API_MIDDLEWARE (the API's own stack): whichever a request meets first acts.

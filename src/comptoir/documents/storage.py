@@ -60,6 +60,9 @@ class DocumentsStorage(Storage):
     def size(self, name: str) -> int:
         return backend().size(name)
 
+    def get_modified_time(self, name: str) -> Any:
+        return backend().get_modified_time(name)
+
     def url(self, name: str | None) -> str:
         return backend().url(name)
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 from django.db import transaction
 
@@ -25,6 +29,23 @@ from comptoir.ledger.rules import (
 from comptoir.shops.models import Shop
 
 
+@dataclass(slots=True)
+class _Batch:
+    """Postings of a batch of orders (a sweep) gathered for one INSERT, and their pending entries read at once."""
+
+    rows: list[list] = field(default_factory=list)
+    pending: dict[str, list[tuple]] = field(default_factory=dict)  # order id → its pending entries (preloaded)
+
+
+_batch: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("ledger_batch", default=None)
+
+
+def _insert_sql(connection, fields: list) -> str:  # noqa: ANN001
+    q = connection.ops.quote_name
+    return (f"INSERT INTO {q(LedgerEntry._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))})")
+
+
 def _post(*, shop_id: int, order_id: str, legs: list[Leg], payout: Payout | None = None) -> None:
     if not legs:
         return
@@ -35,7 +56,6 @@ def _post(*, shop_id: int, order_id: str, legs: list[Leg], payout: Payout | None
     # One plain INSERT (every field prepared by the model's own field): sweeps post for every order they receive,
     # and bulk_create's compilation cost several times the insert itself.
     connection = transaction.get_connection()
-    q = connection.ops.quote_name
     fields = [f for f in LedgerEntry._meta.concrete_fields if not f.primary_key]
     common = {"posting": posting, "shop": shop_id, "order_id": order_id, "payout": payout.pk if payout else None,
               "created_date": now}
@@ -49,9 +69,12 @@ def _post(*, shop_id: int, order_id: str, legs: list[Leg], payout: Payout | None
                   "amount_cents": leg.amount_cents, "order_line_id": leg.order_line_id}
         rows.append([fixed[f.name] if f.name in fixed else f.get_db_prep_save(values[f.name], connection)
                      for f in fields])
+    batch = _batch.get()
+    if batch is not None:
+        batch.rows.extend(rows)  # written by `batched` at its end, in this same transaction
+        return
     with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {q(LedgerEntry._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
-                           f"VALUES ({', '.join(['%s'] * len(fields))})", rows)
+        cursor.executemany(_insert_sql(connection, fields), rows)
 
 
 def post_order_debit(*, shop_id: int, order_id: str, lines: list[LineMoney]) -> None:
@@ -62,21 +85,59 @@ def post_order_received(*, shop_id: int, order_id: str) -> None:
     """Move everything still pending for this order to payable (idempotent: nothing pending, nothing moves)."""
     pending: dict[tuple[TransactionType, str], int] = defaultdict(int)
     commission = 0
-    connection = transaction.get_connection()
-    q = connection.ops.quote_name
-    with connection.cursor() as cursor:  # plain SQL: a reception sweep runs this for every order
-        cursor.execute(
-            f"SELECT {q('account')}, {q('transaction_type')}, {q('order_line_id')}, {q('amount_cents')} "
-            f"FROM {q(LedgerEntry._meta.db_table)} WHERE {q('order_id')} = %s AND {q('account')} IN (%s, %s)",
-            [order_id, Account.SHOP_PENDING.value, Account.OPERATOR_COMMISSION_PENDING.value],
-        )
-        rows = cursor.fetchall()
-    for account, transaction_type, line_id, cents in rows:
+    batch = _batch.get()
+    rows = batch.pending.get(order_id) if batch is not None else None  # read by `batched` under the order locks
+    if rows is None:
+        rows = _pending_rows([order_id])
+    if batch is not None:
+        batch.pending[order_id] = []  # moved (once its rows are written): a second reception in the block moves none
+    for _order_id, account, transaction_type, line_id, cents in rows:
         if account == Account.SHOP_PENDING:
             pending[(TransactionType(transaction_type), line_id)] += cents
         else:
             commission += cents
     _post(shop_id=shop_id, order_id=order_id, legs=reception_postings(dict(pending), commission))
+
+
+def _pending_rows(order_ids: Sequence[str]) -> list[tuple]:
+    """(order id, account, transaction type, line id, cents) of the orders' pending entries: plain SQL, as a
+    reception sweep reads them for every order."""
+    connection = transaction.get_connection()
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {q('order_id')}, {q('account')}, {q('transaction_type')}, {q('order_line_id')}, "
+            f"{q('amount_cents')} FROM {q(LedgerEntry._meta.db_table)} "
+            f"WHERE {q('order_id')} IN ({', '.join(['%s'] * len(order_ids))}) AND {q('account')} IN (%s, %s) "
+            f"ORDER BY {q('id')}",
+            [*order_ids, Account.SHOP_PENDING.value, Account.OPERATOR_COMMISSION_PENDING.value],
+        )
+        return cursor.fetchall()
+
+
+@contextlib.contextmanager
+def batched(*, received_order_ids: Sequence[str] = ()) -> Iterator[None]:
+    """Inside the caller's transaction: the postings made in the block are written by one statement at its end,
+    and `post_order_received` of the orders named here reads their pending entries from one SELECT made now.
+    The caller holds those orders' locks (their entries only move under them) and reads no ledger in the block."""
+    if _batch.get() is not None:  # nested: the outer block writes
+        yield
+        return
+    batch = _Batch()
+    if received_order_ids:
+        batch.pending = {order_id: [] for order_id in received_order_ids}
+        for row in _pending_rows(list(received_order_ids)):
+            batch.pending[row[0]].append(row)
+    token = _batch.set(batch)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if batch.rows:  # not on error: the transaction rolls back anyway
+        connection = transaction.get_connection()
+        fields = [f for f in LedgerEntry._meta.concrete_fields if not f.primary_key]
+        with connection.cursor() as cursor:
+            cursor.executemany(_insert_sql(connection, fields), batch.rows)
 
 
 def run_payout(*, by: str) -> Payout:

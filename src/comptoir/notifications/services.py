@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Field, Model
 
 from comptoir.core import clock
 from comptoir.notifications.models import OutboxEvent, OutboxState
@@ -33,37 +35,121 @@ def record_events(events: list[OrderEvent]) -> None:
     ])
 
 
+# How a value reaches the database, per field: the common types go as they are (what get_db_prep_save would
+# return for them: a str for a text column, an int for an integer one, a bool for a boolean one), an instant is
+# prepared once per batch, anything else by its field.
+_STR, _INT, _BOOL, _INSTANT, _OTHER = range(5)
+_KINDS = {
+    "CharField": _STR, "TextField": _STR, "SlugField": _STR, "EmailField": _STR,
+    "IntegerField": _INT, "BigIntegerField": _INT, "SmallIntegerField": _INT, "PositiveIntegerField": _INT,
+    "PositiveBigIntegerField": _INT, "PositiveSmallIntegerField": _INT, "AutoField": _INT, "BigAutoField": _INT,
+    "BooleanField": _BOOL, "DateTimeField": _INSTANT,
+}
+_TYPES = {_STR: str, _INT: int, _BOOL: bool}
+
+
+def value_kinds(fields: Sequence[Field]) -> tuple[int, ...]:
+    """The kind of each field for `prepare_rows` (compute once per statement)."""
+    kinds = []
+    for f in fields:
+        target = f.target_field if f.is_relation else f
+        kinds.append(_KINDS.get(target.get_internal_type(), _OTHER))
+    return tuple(kinds)
+
+
+def prepare_rows(fields: Sequence[Field], kinds: Sequence[int], rows: Sequence[Sequence[Any]],
+                 connection: Any) -> list[list[Any]]:
+    """Each row's values as `field.get_db_prep_save` gives them, without its call chain for the common types
+    (every lifecycle write comes here): strings, ints and booleans as they are, None for those and for instants,
+    an instant prepared once per batch (the rows of one transition share theirs)."""
+    instants: dict[datetime, Any] = {}
+    out = []
+    for row in rows:
+        prepared = []
+        for f, kind, value in zip(fields, kinds, row, strict=True):
+            if kind == _INSTANT:
+                if value is None:
+                    prepared.append(None)
+                elif type(value) is datetime:
+                    if value not in instants:
+                        instants[value] = f.get_db_prep_save(value, connection)
+                    prepared.append(instants[value])
+                else:
+                    prepared.append(f.get_db_prep_save(value, connection))
+            elif kind != _OTHER and (value is None or isinstance(value, _TYPES[kind])
+                                     and (kind != _INT or type(value) is int)):
+                prepared.append(value)
+            else:
+                prepared.append(f.get_db_prep_save(value, connection))
+        out.append(prepared)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Insert:
+    sql: str
+    fields: list[Field]
+    kinds: tuple[int, ...]
+    defaults: dict[str, Any]  # field name → default value, for defaults that are not callables (prepared as given)
+    factories: dict[str, Field]  # field name → field, for callable defaults (a fresh dict per row)
+    multi: dict[int, str]  # rows → INSERT of that many rows in one statement
+
+    def multi_row_sql(self, rows: int) -> str:
+        sql = self.multi.get(rows)
+        if sql is None:
+            head, _, row = self.sql.partition(" VALUES ")
+            sql = self.multi[rows] = f"{head} VALUES {', '.join([row] * rows)}"
+        return sql
+
+
+# Up to this many rows, insert_rows sends one INSERT of all of them (a transition writes a handful).
+_MULTI_ROW_MAX = 32
+
+
+def _insert(model: type[Model], connection: Any) -> _Insert:
+    cache = getattr(connection, "_comptoir_inserts", None)
+    if cache is None:
+        cache = connection._comptoir_inserts = {}
+    entry = cache.get(model)
+    if entry is None:
+        q = connection.ops.quote_name
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        entry = cache[model] = _Insert(
+            sql=f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
+                f"VALUES ({', '.join(['%s'] * len(fields))})",
+            fields=fields,
+            kinds=value_kinds(fields),
+            defaults={f.name: f.get_default() for f in fields if not (f.has_default() and callable(f.default))},
+            factories={f.name: f for f in fields if f.has_default() and callable(f.default)},
+            multi={},
+        )
+    return entry
+
+
 def insert_rows(model: type[Model], rows: list[dict[str, Any]]) -> None:
     """INSERT rows given by field name (the others take their default), without the ORM's per-call compilation
     and without reading back ids: for rows written on every transition (outbox, history, timers)."""
     if not rows:
         return
     connection = transaction.get_connection()
-    q = connection.ops.quote_name
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    insert = _insert(model, connection)
+    defaults, factories = insert.defaults, insert.factories
     missing = object()
-    instants: dict[tuple[str, datetime], Any] = {}  # rows of a batch share their instants: prepared once
     values = []
     for row in rows:
-        prepared = []
-        for f in fields:
+        full = []
+        for f in insert.fields:
             value = row.get(f.name, missing)
             if value is missing:
-                value = f.get_default()
-            if type(value) is datetime:
-                key = (f.name, value)
-                if key not in instants:
-                    instants[key] = f.get_db_prep_save(value, connection)
-                prepared.append(instants[key])
-            else:
-                prepared.append(f.get_db_prep_save(value, connection))
-        values.append(prepared)
+                value = defaults[f.name] if f.name in defaults else factories[f.name].get_default()
+            full.append(value)
+        values.append(full)
+    prepared = prepare_rows(insert.fields, insert.kinds, values, connection)
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))})",
-            values,
-        )
+        if len(prepared) > _MULTI_ROW_MAX:
+            cursor.executemany(insert.sql, prepared)
+        else:  # one statement of n rows: one round trip and one plan on PostgreSQL (an executemany pipelines n)
+            cursor.execute(insert.multi_row_sql(len(prepared)), [v for row in prepared for v in row])
 
 
 def sweep_outbox(worker_id: str) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from comptoir.core import clock
+from comptoir.ledger import services as ledger_services
 from comptoir.orders.errors import GuardRefused, OrderInvalidState
 from comptoir.orders.models import Order, OrderLine
 from comptoir.orders.services.lifecycle import (
@@ -136,7 +137,10 @@ def handle_batch(kind: TimerKind, timers: list[tuple[int, int]], take: Callable[
             if prepare is not None:
                 prepare(order, lines[order.pk], now)
             batch.append((order, lines[order.pk], transition))
-        apply_transitions(batch, SYSTEM, now, **reason)
+        # The receptions' ledger postings: the batch's pending entries read by one SELECT, written by one INSERT.
+        received = [order.order_id for order, _, _ in batch] if kind == TimerKind.AUTO_RECEIVE else []
+        with ledger_services.batched(received_order_ids=received):
+            apply_transitions(batch, SYSTEM, now, **reason)
     return len(batch)
 
 

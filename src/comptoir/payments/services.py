@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import F
 
 from comptoir.core import clock
-from comptoir.payments.adapter import ProviderResult, load_provider
+from comptoir.payments.adapter import ProviderResult, Release, load_provider, release_many
 from comptoir.payments.models import (
     OperationKind,
     Payment,
@@ -90,8 +90,8 @@ def release_order(*, order_pk: int, order_id: str) -> None:
 
 def release_orders(*, orders: Sequence[tuple[int, str]]) -> int:
     """`release_order` for many orders (order pk, order id) at once: one locking SELECT of their payments, one
-    provider call each (key `release:<order id>`), one INSERT of the operations and one UPDATE. Returns the
-    holds released."""
+    batch call to the provider (`adapter.release_many`: key `release:<order id>` per hold), one INSERT of the
+    operations and one UPDATE. Returns the holds released."""
     if not orders:
         return 0
     order_ids = dict(orders)
@@ -101,21 +101,16 @@ def release_orders(*, orders: Sequence[tuple[int, str]]) -> int:
                     .order_by("pk"))
     if not payments:
         return 0
-    provider = load_provider()
     now = clock.now()
-    operations = []
-    for payment in payments:
-        order_id = order_ids[payment.order_id]
-        key = f"release:{order_id}"
-        result = provider.release(
-            order_id=order_id, authorization_ref=payment.authorization_ref, amount_cents=payment.authorized_cents,
-            currency=payment.currency_iso_code, idempotency_key=key,
-        )
-        operations.append(PaymentOperation(
-            idempotency_key=key, payment=payment, kind=OperationKind.RELEASE, amount_cents=payment.authorized_cents,
-            succeeded=result.succeeded, provider_ref=result.reference, failure_reason=result.failure_reason,
-            created_date=now,
-        ))
+    releases = [Release(order_id=order_ids[p.order_id], authorization_ref=p.authorization_ref,
+                        amount_cents=p.authorized_cents, currency=p.currency_iso_code,
+                        idempotency_key=f"release:{order_ids[p.order_id]}") for p in payments]
+    results = release_many(load_provider(), releases)
+    operations = [PaymentOperation(
+        idempotency_key=release.idempotency_key, payment=payment, kind=OperationKind.RELEASE,
+        amount_cents=payment.authorized_cents, succeeded=result.succeeded, provider_ref=result.reference,
+        failure_reason=result.failure_reason, created_date=now,
+    ) for payment, release, result in zip(payments, releases, results, strict=True)]
     # A replay keeps the first row of each key (INSERT … ON CONFLICT DO NOTHING), as `_record` does.
     PaymentOperation.objects.bulk_create(operations, ignore_conflicts=True)
     return Payment.objects.filter(pk__in=[p.pk for p in payments]).update(

@@ -7,12 +7,13 @@ obeys SimulatedDirective rows (sandbox) to refuse chosen orders' captures or re-
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
 
 from comptoir.core import clock
-from comptoir.payments.adapter import ProviderResult
+from comptoir.payments.adapter import ProviderResult, Release
 from comptoir.payments.models import SimulatedCharge, SimulatedDirective
 
 
@@ -62,6 +63,22 @@ class SimulatedProvider:
                 idempotency_key: str) -> ProviderResult:
         return self._once(key=idempotency_key, kind="RELEASE", reference=authorization_ref,
                           amount_cents=amount_cents, refused="")
+
+    def release_many(self, releases: Sequence[Release]) -> list[ProviderResult]:
+        """`release` for many holds: one INSERT … ON CONFLICT DO NOTHING and one read for all of them (a replayed
+        key answers its first result, as `release` does)."""
+        if not releases:
+            return []
+        now = clock.now()
+        SimulatedCharge.objects.bulk_create([SimulatedCharge(
+            idempotency_key=r.idempotency_key, kind="RELEASE", reference=r.authorization_ref,
+            amount_cents=r.amount_cents, succeeded=True, failure_reason="", created_date=now,
+        ) for r in releases], ignore_conflicts=True)
+        keys = [r.idempotency_key for r in releases]
+        found = {key: (ok, ref, why) for key, ok, ref, why in SimulatedCharge.objects.filter(idempotency_key__in=keys)
+                 .values_list("idempotency_key", "succeeded", "reference", "failure_reason")}
+        return [ProviderResult(succeeded=found[key][0], reference=found[key][1], failure_reason=found[key][2])
+                for key in keys]
 
     def refund(self, *, order_id: str, capture_ref: str, amount_cents: int, currency: str,
                idempotency_key: str) -> ProviderResult:

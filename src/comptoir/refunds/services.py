@@ -28,6 +28,7 @@ from comptoir.orders.events import OrderEvent
 from comptoir.orders.models import Order, OrderLine
 from comptoir.orders.services import shipments as order_shipments
 from comptoir.orders.services.lifecycle import SYSTEM, Who, apply_transition, check, lock_lines, lock_order
+from comptoir.orders.services.sql import writing
 from comptoir.orders.states import DROPPED_LINE_STATES, Actor, FlagTimerKind, OrderState, Trigger
 from comptoir.payments import services as payment_services
 from comptoir.refunds import queries
@@ -285,7 +286,7 @@ def default_reason_code(reason_type: ReasonType, who: Who) -> str:
 
 def _execute(requests: Sequence[LineRequest], kind: RefundKind, who: Who, shop_id: int | None,
              verify: Verify | None = None) -> list[Refund]:
-    with transaction.atomic():
+    with writing():  # on SQLite, queued on the writer mutex rather than polling the busy handler
         plan, loaded = _plan(requests, kind, who, shop_id, lock=True)
         now = clock.now()
         group = str(uuid.uuid4())

@@ -31,6 +31,7 @@ from comptoir.orders.models import Order
 from comptoir.orders.rules import Decision
 from comptoir.orders.services.lifecycle import facts_of
 from comptoir.orders.states import Actor, OrderState, Trigger, allowed_triggers
+from comptoir.replica import listing_reads
 from comptoir.seller.forms import AddUserForm, DecisionForm, SellerLoginForm, ShopProfileForm, apply_error
 from comptoir.seller.incident_zone import incident_zone
 from comptoir.seller.shipping_forms import shipping_tab
@@ -134,6 +135,7 @@ def _list_context(request: HttpRequest, shop: Shop) -> tuple[orderlist.OrderFilt
 
 
 @seller_view
+@listing_reads()  # the replica's, when there is one (comptoir/replica.py)
 def order_list(request: HttpRequest) -> HttpResponse:
     shop: Shop = request.shop  # type: ignore[attr-defined]
     form, query = _list_context(request, shop)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 
@@ -25,6 +26,22 @@ def replace(*, order_pk: int, cancel: list[TimerKind], schedules: dict[TimerKind
     replace_many([(order_pk, cancel, schedules)], now=clock.now())
 
 
+_CANCEL_SQL: dict[tuple[str, int, int], str] = {}  # (vendor, orders, kinds) → the UPDATE of replace_many
+
+
+def _cancel_sql(connection: Any, orders: int, kinds: int) -> str:
+    key = (connection.vendor, orders, kinds)
+    sql = _CANCEL_SQL.get(key)
+    if sql is None:
+        q = connection.ops.quote_name
+        sql = (f"UPDATE {q(Timer._meta.db_table)} SET {q('state')} = %s, {q('done_date')} = %s "
+               f"WHERE {q('order_id')} IN ({', '.join(['%s'] * orders)}) "
+               f"AND {q('kind')} IN ({', '.join(['%s'] * kinds)}) AND {q('state')} = %s")
+        if orders <= 8:  # a sweep's batch sizes vary: keep only the small shapes (one order per transition)
+            _CANCEL_SQL[key] = sql
+    return sql
+
+
 def replace_many(entries: Sequence[tuple[int, list[TimerKind], dict[TimerKind, datetime]]], *, now: datetime) -> None:
     """`replace` for many orders (order pk, kinds to cancel, kind → due): one UPDATE per set of kinds concerned
     (a sweep's orders share one), one INSERT for every new timer; plain SQL, as every transition comes here."""
@@ -36,16 +53,12 @@ def replace_many(entries: Sequence[tuple[int, list[TimerKind], dict[TimerKind, d
             by_kinds[kinds].append(order_pk)
         new.extend((kind, order_pk, due) for kind, due in schedules.items())
     connection = transaction.get_connection()
-    q = connection.ops.quote_name
-    done = Timer._meta.get_field("done_date").get_db_prep_save(now, connection)
-    with connection.cursor() as cursor:
-        for kinds, order_pks in by_kinds.items():
-            cursor.execute(
-                f"UPDATE {q(Timer._meta.db_table)} SET {q('state')} = %s, {q('done_date')} = %s "
-                f"WHERE {q('order_id')} IN ({', '.join(['%s'] * len(order_pks))}) "
-                f"AND {q('kind')} IN ({', '.join(['%s'] * len(kinds))}) AND {q('state')} = %s",
-                [TimerState.CANCELED.value, done, *order_pks, *kinds, TimerState.PENDING.value],
-            )
+    if by_kinds:
+        done = Timer._meta.get_field("done_date").get_db_prep_save(now, connection)
+        with connection.cursor() as cursor:
+            for kinds, order_pks in by_kinds.items():
+                cursor.execute(_cancel_sql(connection, len(order_pks), len(kinds)),
+                               [TimerState.CANCELED.value, done, *order_pks, *kinds, TimerState.PENDING.value])
     notification_services.insert_rows(Timer, [
         {"kind": str(kind), "order": order_pk, "due_at": due, "created_date": now} for kind, order_pk, due in new
     ])

@@ -87,3 +87,103 @@ def test_an_empty_page_counts_without_reading_rows(shop_orders: list[Order], dja
     with django_assert_num_queries(1):
         nothing = _page(where={"shop_id": shop_orders[0].shop_id, "states": ["CLOSED"]}, limit=10)
     assert (nothing.orders, nothing.total) == ([], 0)
+
+
+def _pks(page: queries.RowPage) -> list[str]:
+    return [order.order_id for order in page.orders]
+
+
+@pytest.mark.parametrize("where", [
+    {"states": ["SHIPPING", "STAGING"]},
+    {"states": ["SHIPPING", "SHIPPING"]},
+    {"order_ids": "first_two"},
+    {"states": ["STAGING", "SHIPPING", "WAITING_ACCEPTANCE"], "order_ids": "first_two"},
+    {"has_incident": False},
+    {"customer_debited": False, "states": ["SHIPPING", "STAGING"]},
+])
+def test_the_page_statement_kept_per_shape_reads_each_filter_s_own_values(
+    shop_orders: list[Order], where: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given two shops with the same three orders, and the page statement of a shape kept after a first call
+    other_shop = ShopFactory()
+    other = [make_order(o.state, shop=other_shop, lines=1) for o in shop_orders]
+    if where.get("order_ids") == "first_two":
+        where = {**where, "order_ids": [o.order_id for o in shop_orders[:2] + other[:2]]}
+    for shop in (shop_orders[0].shop_id, other[0].shop_id):
+        _page(where={**where, "shop_id": shop}, limit=10)
+
+    # when reading each shop's page with the kept statement, and with the statement compiled each time
+    kept = [_page(where={**where, "shop_id": o[0].shop_id}, descending=True, limit=10) for o in (shop_orders, other)]
+    monkeypatch.setattr(queries, "_pks_sql", lambda *args: None)
+    compiled = [_page(where={**where, "shop_id": o[0].shop_id}, descending=True, limit=10)
+                for o in (shop_orders, other)]
+
+    # then each shop sees its own orders only, the same as compiled, with the same count
+    for page, again, orders in zip(kept, compiled, (shop_orders, other), strict=True):
+        assert _pks(page) == _pks(again) and page.total == again.total == len(page.orders)
+        assert set(_pks(page)) <= {o.order_id for o in orders} and page.orders
+
+
+def test_without_a_shop_the_kept_page_statement_reads_every_shop(shop_orders: list[Order]) -> None:
+    # given the orders of two shops
+    other = make_order(OrderState.SHIPPING, shop=ShopFactory(), lines=1)
+
+    # when listing SHIPPING orders of every shop twice (the second with the kept statement)
+    first = _page(where={"states": ["SHIPPING"]}, limit=10)
+    second = _page(where={"states": ["SHIPPING"]}, limit=10)
+
+    # then both shops' orders, the same twice
+    assert _pks(first) == _pks(second) == [shop_orders[2].order_id, other.order_id]
+
+
+def test_database_dates_match_iso(shop_orders: list[Order]) -> None:
+    # given dates at the edges of the second and of the calendar
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from comptoir.api.render import IsoDate, iso
+
+    dates = [datetime(2025, 3, 10, 9, 15, 59, 999999, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC),
+             datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+             datetime(2025, 6, 30, 23, 30, tzinfo=timezone(timedelta(hours=-5)))]
+    for order, date in zip(shop_orders, dates, strict=False):
+        Order.objects.filter(pk=order.pk).update(created_date=date, acceptance_deadline=None)
+    last = dates[3]
+    Order.objects.filter(pk=shop_orders[2].pk).update(created_date=dates[2], acceptance_deadline=last)
+
+    # when the database formats them
+    rows = Order.objects.filter(pk__in=[o.pk for o in shop_orders]).order_by("pk").values_list(
+        IsoDate("created_date"), IsoDate("acceptance_deadline"))
+
+    # then iso()'s text (UTC, truncated to the second), and null for null
+    assert list(rows) == [(iso(dates[0]), None), (iso(dates[1]), None), (iso(dates[2]), iso(last))]
+    assert iso(last) == "2025-07-01T04:30:00Z"
+
+
+def test_postgresql_reads_the_rows_with_the_pks_written_into_the_kept_statement(shop_orders: list[Order]) -> None:
+    from django.db import connection
+
+    # given a page read once (its statements kept)
+    where = {"shop_id": shop_orders[0].shop_id}
+    first = _as_orm_reads(_page(where=where, limit=10))
+
+    # when reading it again, recording what each statement is given
+    given: list[tuple[str, Any]] = []
+
+    def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        given.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        again = _as_orm_reads(_page(where=where, limit=10))
+
+    # then the same rows; on PostgreSQL the orders' and lines' statements carry the pks as integers (no parameter
+    # left for psycopg to merge), on SQLite they stay parameters
+    assert again == first and len(first) == 3
+    pks = {order.pk for order in shop_orders}
+    rows_statements = given[1:]
+    assert len(rows_statements) == 2
+    for sql, params in rows_statements:
+        if connection.vendor == "postgresql":
+            assert params is None and all(str(pk) in sql for pk in pks), sql
+        else:
+            assert pks <= set(params), params

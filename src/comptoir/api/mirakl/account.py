@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
-from ninja import Router
+from ninja import Router, Schema
 
 from comptoir import __version__
 from comptoir.api.render import amount, iso, json_response
@@ -12,7 +14,91 @@ from comptoir.orders import queries
 router = Router(tags=["Account"])
 
 
-@router.get("/account", summary="A01 - Shop account", operation_id="A01")
+# --- response schemas (documentation: the views render their JSON themselves) -------------------------------
+
+
+class ContactInformations(Schema):
+    email: str | None
+    phone: str | None
+    street1: str | None
+    street2: None
+    zip_code: str | None
+    city: str | None
+    country: str | None
+    civility: None
+    firstname: None
+    lastname: None
+    phone_secondary: None
+    fax: None
+    state: None
+    web_site: None
+
+
+class CorporateInformation(Schema):
+    company_registration_name: str | None
+    company_registration_number: str | None
+    legal_form: str | None
+    share_capital: str | None
+    rcs: str | None
+
+
+class FiscalInformation(Schema):
+    local_tax_number: str | None
+    tax_identification_number: str | None
+    tax_identification_country: str
+
+
+class RegistrationAddress(Schema):
+    street_1: str | None
+    zip_code: str | None
+    city: str | None
+    country_iso_code: str | None
+
+
+class BillingInformation(Schema):
+    corporate_information: CorporateInformation
+    fiscal_information: FiscalInformation
+    registration_address: RegistrationAddress
+
+
+class PaymentDetails(Schema):
+    paid_balance: float
+    payable_balance: float
+    pending_balance: float
+    reserve_balance: float
+
+
+class ShopAccount(Schema):
+    shop_id: int
+    shop_name: str
+    shop_state: str
+    suspension_type: str | None
+    suspension_reason: str | None
+    is_professional: bool
+    premium: bool
+    currency_iso_code: str
+    date_created: str | None
+    last_updated_date: str | None
+    description: None
+    return_policy: None
+    approval_delay: None
+    approval_rate: None
+    order_messages_response_delay: None
+    shipping_country: str
+    contact_informations: ContactInformations
+    default_billing_information: BillingInformation
+    payment_details: PaymentDetails
+    model: str
+    shop_additional_fields: list[Any]
+    channels: list[Any]
+    domains: list[Any]
+
+
+class Version(Schema):
+    version: str
+
+
+@router.get("/account", response=ShopAccount, summary="A01 - Shop account", operation_id="A01")
 def account(request: HttpRequest) -> HttpResponse:
     shop = request.shop  # type: ignore[attr-defined]
     balances = queries.shop_balances(shop.id)
@@ -71,6 +157,6 @@ def account(request: HttpRequest) -> HttpResponse:
     })
 
 
-@router.get("/version", auth=None, summary="V01 - Version", operation_id="V01")
+@router.get("/version", response=Version, auth=None, summary="V01 - Version", operation_id="V01")
 def version(request: HttpRequest) -> HttpResponse:
     return json_response({"version": __version__})

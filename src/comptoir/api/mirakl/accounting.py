@@ -6,15 +6,45 @@ import base64
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router
+from ninja import Router, Schema
 
-from comptoir.api.openapi import DATE_TIME, integer, one_of, parameters, values
+from comptoir.api.openapi import DATE_TIME, integer, omitted, one_of, parameters, values
 from comptoir.api.render import amount, iso, json_response, parse_instant, parse_int, parse_list
 from comptoir.core.errors import ValidationError
 from comptoir.ledger import queries as ledger_queries
 from comptoir.ledger.rules import TransactionType
 
 router = Router(tags=["Accounting"])
+
+
+class EntityRef(Schema):
+    id: str
+
+
+class TransactionEntities(Schema):
+    order: EntityRef | None
+    order_line: EntityRef | None
+
+
+class TransactionLine(Schema):
+    id: str
+    type: str
+    amount: float
+    amount_credited: float
+    amount_debited: float
+    balance: None
+    currency_iso_code: str
+    date_created: str
+    last_updated: str
+    transaction_date: str
+    payment_state: str | None
+    accounting_document_number: str | None
+    entities: TransactionEntities
+
+
+class TransactionLines(Schema):
+    data: list[TransactionLine]
+    next_page_token: str = omitted("Absent on the last page.")
 
 
 def _token(entry_id: int) -> str:
@@ -56,6 +86,7 @@ def _line(entry: Any) -> dict[str, Any]:
 
 
 @router.get("/sellerpayment/transactions_logs", summary="TL02 - List transaction lines", operation_id="TL02",
+            response=TransactionLines,
             openapi_extra=parameters(
                 date_created_from=DATE_TIME, date_created_to=DATE_TIME,
                 transaction_type=values(one_of(*TransactionType.__members__)),

@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from lxml import etree
 from ninja import Router, Schema
+from pydantic import Field
 
 from comptoir.api.openapi import integer, one_of, parameters, values
 from comptoir.api.render import iso, json_response, parse_list
@@ -41,6 +42,63 @@ def _who(request: HttpRequest) -> Who:
     return Who(Actor.SELLER, f"API boutique {_shop_id(request)}")
 
 
+# --- response schemas (documentation: the views render their JSON themselves) -------------------------------
+
+
+class DocumentType(Schema):
+    code: str
+    label: str
+    description: str
+    entity: str
+
+
+class DocumentTypes(Schema):
+    documents: list[DocumentType]
+
+
+class OrderDocumentOut(Schema):
+    id: int
+    order_id: str
+    file_name: str
+    file_size: int
+    type: str
+    date_uploaded: str
+    content_type: str
+    invoice_number: str | None
+    invoice_check: dict[str, Any] | None = Field(description="The invoice checker's report (invoices only)")
+
+
+class OrderDocuments(Schema):
+    order_documents: list[OrderDocumentOut]
+
+
+class DocumentInput(Schema):
+    file_name: str
+    type_code: str
+
+
+class DocumentErrorOut(Schema):
+    code: str
+    field: str
+    message: str
+
+
+class DocumentFailure(Schema):
+    input: DocumentInput
+    errors: list[DocumentErrorOut]
+
+
+class UploadReport(Schema):
+    errors_count: int
+    order_documents: list[DocumentFailure] = Field(description="Only the documents that failed")
+
+
+_FILE = {"schema": {"type": "string", "format": "binary"}}
+DOWNLOAD_RESPONSES = {"responses": {200: {
+    "description": "One document: the file itself; several: a zip with one folder per order.",
+    "content": {media: _FILE for media in (*(k.content_type for k in rules.KINDS), "application/zip")}}}}
+
+
 def document_json(document: OrderDocument) -> dict[str, Any]:
     return {"id": document.pk, "order_id": document.order.order_id, "file_name": document.file_name,
             "file_size": document.file_size, "type": document.type, "date_uploaded": iso(document.date_uploaded),
@@ -49,7 +107,7 @@ def document_json(document: OrderDocument) -> dict[str, Any]:
             "invoice_check": document.check_report}
 
 
-@router.get("/documents", response=dict, summary="DO01 - List document types", operation_id="DO01",
+@router.get("/documents", response=DocumentTypes, summary="DO01 - List document types", operation_id="DO01",
             openapi_extra=parameters(entities=values()))
 def document_types(request: HttpRequest) -> HttpResponse:
     entities = [e.upper() for e in parse_list(request, "entities")]
@@ -72,7 +130,7 @@ def _ids(request: HttpRequest, name: str, *, integers: bool = False) -> list[Any
     return values
 
 
-@router.get("/orders/documents", response=dict, summary="OR72 - List order documents", operation_id="OR72",
+@router.get("/orders/documents", response=OrderDocuments, summary="OR72 - List order documents", operation_id="OR72",
             openapi_extra=parameters(required=("order_ids",), order_ids=values(min_items=1, max_items=MAX_IDS)))
 def list_documents(request: HttpRequest) -> HttpResponse:
     order_ids = _ids(request, "order_ids")
@@ -83,9 +141,10 @@ def list_documents(request: HttpRequest) -> HttpResponse:
 
 
 @router.get("/orders/documents/download", summary="OR73 - Download order documents", operation_id="OR73",
-            openapi_extra=parameters(document_ids=values(integer(), max_items=MAX_IDS),
-                                     order_ids=values(max_items=MAX_IDS),
-                                     document_codes=values(one_of(*rules.DocumentType), max_items=MAX_IDS)),
+            openapi_extra={**parameters(document_ids=values(integer(), max_items=MAX_IDS),
+                                        order_ids=values(max_items=MAX_IDS),
+                                        document_codes=values(one_of(*rules.DocumentType), max_items=MAX_IDS)),
+                           **DOWNLOAD_RESPONSES},
             description="One `document_ids` value: the file itself. Otherwise a zip with one folder per order.")
 def download_documents(request: HttpRequest) -> HttpResponse:
     document_ids = _ids(request, "document_ids", integers=True)
@@ -156,7 +215,7 @@ def _failure(entry: dict[str, str], code: str, field: str, message: str) -> dict
     return {"input": entry, "errors": [{"code": code, "field": field, "message": message}]}
 
 
-@router.post("/orders/{order_id}/documents", response=dict, summary="OR74 - Upload order documents",
+@router.post("/orders/{order_id}/documents", response=UploadReport, summary="OR74 - Upload order documents",
              operation_id="OR74",
              description="Multipart: `files` (or `files[]`), one part per file, and `order_documents` "
                          "(JSON `{\"order_documents\": [{\"file_name\", \"type_code\"}]}` or the SDK's XML). "
@@ -214,7 +273,7 @@ class CreditNoteIn(Schema):
     order_refund_id: str
 
 
-@router.post("/orders/{order_id}/invoice", response={201: dict}, summary="Issue the order's Factur-X invoice "
+@router.post("/orders/{order_id}/invoice", response={201: OrderDocumentOut}, summary="Issue the order's Factur-X invoice "
              "(Comptoir extension)", operation_id="invoice_generate",
              description="**Comptoir extension.** Issues the invoice from the order and the shop's legal profile "
                          "(Factur-X EN 16931, PDF/A-3), numbered without gaps per shop, attached as "
@@ -225,7 +284,7 @@ def generate_invoice(request: HttpRequest, order_id: str) -> HttpResponse:
     return json_response(document_json(document), 201)
 
 
-@router.post("/orders/{order_id}/credit_note", response={201: dict}, summary="Issue a credit note for a refund "
+@router.post("/orders/{order_id}/credit_note", response={201: OrderDocumentOut}, summary="Issue a credit note for a refund "
              "(Comptoir extension)", operation_id="credit_note_generate")
 def generate_credit_note(request: HttpRequest, order_id: str, payload: CreditNoteIn) -> HttpResponse:
     document = services.generate_credit_note(order_id=order_id, shop_id=_shop_id(request),

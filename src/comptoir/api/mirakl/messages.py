@@ -13,9 +13,10 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import Router
+from ninja import Router, Schema
+from pydantic import Field
 
-from comptoir.api.openapi import DATE_TIME, integer, one_of, parameters, values
+from comptoir.api.openapi import DATE_TIME, integer, omitted, one_of, parameters, values
 from comptoir.api.render import (
     check_text,
     iso,
@@ -26,6 +27,7 @@ from comptoir.api.render import (
     parse_list,
 )
 from comptoir.core.errors import ValidationError
+from comptoir.documents.rules import KINDS
 from comptoir.messaging import queries, services
 from comptoir.messaging.errors import AttachmentNotFound, ThreadNotFound
 from comptoir.messaging.models import Message, Thread
@@ -62,6 +64,89 @@ def _multipart(part: str, fields: dict[str, Any]) -> dict[str, Any]:
             part: {"type": "object", "required": ["body"], "properties": fields},
             "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}},
         "encoding": {part: {"contentType": "application/json"}}}}}}
+
+
+# --- response schemas (documentation: the views render their JSON themselves) -------------------------------
+
+
+class ParticipantOut(Schema):
+    id: str = omitted("The customer's or the shop's id; absent for the operator")
+    type: str
+    display_name: str
+
+
+class OrganizationDetails(Schema):
+    id: str | None
+    type: str
+    display_name: str
+
+
+class SenderOut(Schema):
+    type: str
+    display_name: str
+    organization_details: OrganizationDetails
+
+
+class AttachmentOut(Schema):
+    id: str
+    name: str
+    size: int
+
+
+class MessageOut(Schema):
+    id: str
+    body: str
+    date_created: str
+    from_: SenderOut = Field(alias="from")
+    to: list[ParticipantOut]
+    attachments: list[AttachmentOut]
+
+
+class TopicOut(Schema):
+    type: str
+    value: str
+
+
+class EntityOut(Schema):
+    id: str
+    type: str
+    label: str
+
+
+class ThreadMetadata(Schema):
+    last_message_date: str | None
+    last_sender: SenderOut
+    shop_reply_needed_since: str | None
+    total_count: int
+
+
+class ThreadOut(Schema):
+    id: str
+    topic: TopicOut
+    entities: list[EntityOut]
+    authorized_participants: list[ParticipantOut]
+    current_participants: list[ParticipantOut]
+    customer_organization: None
+    date_created: str
+    date_updated: str
+    metadata: ThreadMetadata
+    no_store_reply_needed: list[Any]
+    messages: list[MessageOut] = omitted("The messages the shop may read (M11: only with `with_messages`)")
+
+
+class ThreadPage(Schema):
+    data: list[ThreadOut]
+    next_page_token: str = omitted("Absent on the last page.")
+    previous_page_token: str = omitted("Absent on the first page.")
+
+
+class MessageCreated(Schema):
+    thread_id: str
+    message_id: str
+
+
+ATTACHMENT_RESPONSES = {"responses": {200: {"description": "The attachment's file.", "content": {
+    kind.content_type: {"schema": {"type": "string", "format": "binary"}} for kind in KINDS}}}}
 
 
 def _participant(thread: Thread, kind: str) -> dict[str, Any]:
@@ -185,7 +270,7 @@ def _author(request: HttpRequest) -> services.Author:
     return services.Author(Participant.SHOP, _shop(request).name)
 
 
-@router.post("/orders/{order_id}/threads", response={201: dict}, summary="OR43 - Create a thread on an order",
+@router.post("/orders/{order_id}/threads", response={201: MessageCreated}, summary="OR43 - Create a thread on an order",
              operation_id="OR43", openapi_extra=_multipart("thread_input", _THREAD_INPUT),
              description="Multipart: `thread_input` (JSON `{\"body\", \"to\": [\"CUSTOMER\"|\"OPERATOR\"], "
                          "\"topic\": {\"type\": \"FREE_TEXT\", \"value\": \"<subject>\"}}`) and optional `files` "
@@ -200,7 +285,7 @@ def create_thread(request: HttpRequest, order_id: str) -> HttpResponse:
     return json_response({"thread_id": thread.thread_id, "message_id": str(message.pk)}, 201)
 
 
-@router.post("/inbox/threads/{thread_id}/message", response={201: dict}, summary="M12 - Reply to a thread",
+@router.post("/inbox/threads/{thread_id}/message", response={201: MessageCreated}, summary="M12 - Reply to a thread",
              operation_id="M12", openapi_extra=_multipart("message_input", _MESSAGE_INPUT),
              description="Multipart: `message_input` (JSON `{\"body\", \"to\": [{\"type\": \"CUSTOMER\"|"
                          "\"OPERATOR\"}]}`; `to` defaults to the customer when in the thread) and optional "
@@ -229,7 +314,7 @@ def _decode(token: str) -> queries.Seek:
     return queries.Seek(after=position) if kind == "n" else queries.Seek(before=position)
 
 
-@router.get("/inbox/threads", response=dict, summary="M11 - List threads", operation_id="M11",
+@router.get("/inbox/threads", response=ThreadPage, summary="M11 - List threads", operation_id="M11", by_alias=True,
             openapi_extra=parameters(entity_type=one_of("MMP_ORDER"), entity_id=values(max_items=MAX_LIMIT),
                                      updated_since=DATE_TIME, with_messages={"type": "boolean"},
                                      limit=integer(1, MAX_LIMIT), page_token={"type": "string"}),
@@ -261,7 +346,8 @@ def list_threads(request: HttpRequest) -> HttpResponse:
     return json_response(body)
 
 
-@router.get("/inbox/threads/{thread_id}", response=dict, summary="M10 - Get a thread", operation_id="M10")
+@router.get("/inbox/threads/{thread_id}", response=ThreadOut, summary="M10 - Get a thread", operation_id="M10",
+            by_alias=True)
 def get_thread(request: HttpRequest, thread_id: str) -> HttpResponse:
     thread = queries.shop_thread(_shop(request).id, thread_id)
     if thread is None:
@@ -270,7 +356,7 @@ def get_thread(request: HttpRequest, thread_id: str) -> HttpResponse:
 
 
 @router.get("/inbox/threads/{attachment_id}/download", summary="M13 - Download an attachment",
-            operation_id="M13")
+            operation_id="M13", openapi_extra=ATTACHMENT_RESPONSES)
 def download(request: HttpRequest, attachment_id: str) -> HttpResponse:
     attachment = queries.shop_attachment(_shop(request).id, attachment_id)
     if attachment is None or not visible_to(Participant.SHOP, attachment.message.author_type,

@@ -15,6 +15,7 @@ from comptoir.core.errors import ValidationError
 from comptoir.orders import queries, services
 from comptoir.orders.rules import Decision
 from comptoir.orders.states import Actor, OrderState
+from comptoir.replica import listing_reads
 
 router = Router(tags=["Orders"])
 
@@ -69,6 +70,7 @@ class OrderList(Schema):
     operation_id="OR11",
     openapi_extra={"parameters": OR11_PARAMETERS},
 )
+@listing_reads()
 def list_orders(request: HttpRequest) -> HttpResponse:
     q = request.GET
     states = parse_list(request, "order_state_codes")

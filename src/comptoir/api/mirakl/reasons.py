@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router
+from ninja import Router, Schema
 
 from comptoir.api.openapi import one_of, parameters
 from comptoir.api.render import json_response
@@ -18,6 +18,17 @@ from comptoir.refunds import services
 from comptoir.refunds.models import Reason, ReasonType
 
 router = Router(tags=["Reasons"])
+
+
+class ReasonOut(Schema):
+    code: str
+    label: str
+    type: str
+    is_shop_right: bool
+
+
+class ReasonList(Schema):
+    reasons: list[ReasonOut]
 
 # Mirakl's reason types (reference §2.2). Comptoir has reasons for REFUND, CANCELATION, INCIDENT_OPEN and
 # INCIDENT_CLOSE; the others are valid and empty, anything else is a 400.
@@ -45,7 +56,7 @@ def _reasons_json(reasons: list[Reason]) -> dict[str, Any]:
                         for r in ordered]}
 
 
-@router.get("/reasons", response=dict, summary="RE01 - List reasons", operation_id="RE01",
+@router.get("/reasons", response=ReasonList, summary="RE01 - List reasons", operation_id="RE01",
             description="The reasons this shop may give (`is_shop_right: true`; the operator's own reasons are not "
             "listed), sorted by type then position. Types: REFUND (OR28), CANCELATION (OR29, OR30), "
             "INCIDENT_CLOSE (OR64); and INCIDENT_OPEN, the reasons incidents are opened with on the shop's lines "
@@ -55,7 +66,7 @@ def list_reasons(request: HttpRequest) -> HttpResponse:
     return json_response(_reasons_json([r for t in ReasonType.values for r in _shop_reasons(t, who)]))
 
 
-@router.get("/reasons/{reason_type}", response=dict, summary="RE02 - List reasons of one type", operation_id="RE02",
+@router.get("/reasons/{reason_type}", response=ReasonList, summary="RE02 - List reasons of one type", operation_id="RE02",
             openapi_extra=parameters("path", reason_type=one_of(*sorted(MIRAKL_REASON_TYPES))),
             description="Same shape as RE01 for one Mirakl reason type; a Mirakl type Comptoir has no reason for "
             "(MESSAGING, RETURN, ...) gives an empty list, an unknown type a 400.")

@@ -208,10 +208,85 @@ def _rows_json(rows: list[Refund], tax_included: bool, id_key: str) -> list[dict
     return out
 
 
+# --- response schemas (documentation: the views render their JSON themselves) -------------------------------
+
+
+class TaxOut(Schema):
+    code: str
+    amount: float
+    rate: float
+
+
+class RefundMoney(Schema):
+    amount: float
+    shipping_amount: float
+    quantity: int
+    taxes: list[TaxOut]
+    shipping_taxes: list[TaxOut]
+    fees: list[Any]
+    eco_contributions: list[Any]
+
+
+class RefundOut(RefundMoney):
+    refund_id: str
+    order_line_id: str
+    order_refund_id: str
+    reason_code: str
+    currency_iso_code: str
+    excluded_from_shipment: bool
+
+
+class CancelationOut(RefundMoney):
+    cancelation_id: str
+    order_line_id: str
+    reason_code: str
+    currency_iso_code: str
+
+
+class RefundsOut(Schema):
+    order_tax_mode: TaxMode
+    refunds: list[RefundOut]
+
+
+class CancelationsOut(Schema):
+    order_tax_mode: TaxMode
+    cancelations: list[CancelationOut]
+
+
+class PreviewBalance(Schema):
+    kind: Literal["PENDING", "PAYABLE"]
+    before: float
+    after: float
+    sufficient: bool
+    message: str | None = Field(description="OR28's refusal when the balance cannot cover the refund")
+
+
+class PreviewLine(RefundMoney):
+    order_id: str
+    order_line_id: str
+    mode: str
+    total: float
+    commission_refunded: float
+    seller_cost: float
+    reason_code: str
+    excluded_from_shipment: bool
+
+
+class RefundPreviewOut(Schema):
+    order_tax_mode: TaxMode
+    total_excl_tax: float
+    total_tax: float
+    total: float
+    commission_refunded: float
+    seller_cost: float
+    balance: PreviewBalance
+    refunds: list[PreviewLine]
+
+
 # --- endpoints ---------------------------------------------------------------------------------------------
 
 
-@router.put("/orders/refund", response=dict, summary="OR28 - Refund order lines", operation_id="OR28",
+@router.put("/orders/refund", response=RefundsOut, summary="OR28 - Refund order lines", operation_id="OR28",
             description="All or nothing, ≤100 lines of any orders of the shop. Per line: `reason_code` (RE02 REFUND) "
             "and the amounts in `order_tax_mode` (TAX_INCLUDED by default; TAX_EXCLUDED: Comptoir adds the VAT "
             "at the line's rate). The line's remaining `amount` and `shipping_amount` → full refund; "
@@ -229,7 +304,7 @@ def refund_lines(request: HttpRequest, body: RefundsIn) -> HttpResponse:
                           "refunds": _rows_json(rows, tax_included, "refund_id")})
 
 
-@router.post("/orders/refund/preview", response=dict, operation_id="refund_preview",
+@router.post("/orders/refund/preview", response=RefundPreviewOut, operation_id="refund_preview",
              summary="Comptoir extension - Preview a refund (OR28's body)",
              description="Not a Mirakl API. Takes OR28's body and answers what the refund would give back, "
              "nothing written: `total_excl_tax`, `total_tax`, `total`, `commission_refunded`, `seller_cost` (what "
@@ -268,7 +343,7 @@ def preview_refund(request: HttpRequest, body: RefundsIn) -> HttpResponse:
     })
 
 
-@router.put("/orders/cancel", response=dict, summary="OR30 - Cancel order lines", operation_id="OR30",
+@router.put("/orders/cancel", response=CancelationsOut, summary="OR30 - Cancel order lines", operation_id="OR30",
             description="All or nothing, ≤100 lines, orders in SHIPPING. Per line: `reason_code` (RE02 "
             "CANCELATION) and `quantity`: absent, or every unit not yet in a parcel → the whole rest of the line; "
             "fewer → those units (amount and shipping proposed pro rata, or as sent). Units in a parcel cannot be "

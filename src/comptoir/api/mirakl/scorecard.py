@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router
+from ninja import Router, Schema
+from pydantic import Field
 
 from comptoir.api.openapi import one_of, parameters
 from comptoir.api.render import iso, json_response
@@ -17,6 +18,24 @@ from comptoir.scorecards import queries
 from comptoir.scorecards.rules import WINDOWS, Value
 
 router = Router(tags=["Scorecard"])
+
+
+class Measure(Schema):
+    code: str
+    label: str
+    unit: str
+    value: float | None = Field(description="null when there is nothing to measure (denominator 0)")
+    numerator: float | None
+    denominator: int
+    higher_is_better: bool
+
+
+class Scorecard(Schema):
+    shop_id: int
+    window_days: int
+    date_from: str
+    date_to: str
+    measures: list[Measure]
 
 
 def _number(value: Any) -> float | None:
@@ -29,7 +48,7 @@ def _measure(value: Value) -> dict[str, Any]:
             "higher_is_better": value.definition.higher_is_better}
 
 
-@router.get("/shops/scorecard", summary="Shop scorecard (Comptoir extension)", operation_id="shop_scorecard",
+@router.get("/shops/scorecard", summary="Shop scorecard (Comptoir extension)", operation_id="shop_scorecard", response=Scorecard,
             openapi_extra=parameters(window=one_of(*(str(days) for days in WINDOWS))),
             description="The shop's performance measures over the `window` last days (30 or 90, default 30) ending "
             "now. `value` is null when there is nothing to measure (denominator 0). Rates are percentages; delays "

@@ -6,16 +6,39 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Router
+from ninja import File, Router, Schema
 from ninja.files import UploadedFile
+from pydantic import Field
 
 from comptoir.api.errors import error_body
+from comptoir.api.openapi import Error
 from comptoir.api.render import json_response
 from comptoir.orders.services import Who
 from comptoir.orders.states import Actor
 from comptoir.shipping import imports
 
 router = Router(tags=["Shipping"])
+
+
+class ImportRowReport(Schema):
+    row: int
+    order_id: str | None
+    order_line_id: str | None
+    status: str = Field(description="VALID (dry run), SHIPPED or ERROR")
+    message: str | None
+    code: str | None
+    shipment_id: str | None
+
+
+class ImportReport(Schema):
+    import_id: int
+    dry_run: bool
+    rows_total: int
+    rows_valid: int
+    rows_shipped: int
+    rows_in_error: int
+    shipments_created: int
+    rows: list[ImportRowReport]
 
 
 def _shop_id(request: HttpRequest) -> int:
@@ -36,7 +59,7 @@ def _file_error(message: str, code: str = imports.ImportFileError.code) -> HttpR
 
 
 @router.post(
-    "/shipments/imports", response={200: dict, 400: dict},
+    "/shipments/imports", response={200: ImportReport, 400: Error},
     summary="Import shipments from a CSV or XLSX file (Comptoir extension)", operation_id="ShipmentImport",
     description=(
         "**Comptoir extension, not part of Mirakl's API.** Multipart field `file`: CSV (`;` or `,`; UTF-8, "

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field, StrictBool
 
-from comptoir.api.openapi import DATE_TIME, integer, one_of, parameters, values
+from comptoir.api.openapi import DATE_TIME, integer, omitted, one_of, parameters, values
 from comptoir.api.render import Instant, iso, json_response, parse_instant, parse_int, parse_list
 from comptoir.core.errors import ValidationError
 from comptoir.orders.services import Who
@@ -85,6 +85,132 @@ def _page_json(page: queries.Page, items: list[dict[str, Any]]) -> dict[str, Any
 def _limit(request: HttpRequest) -> int:
     return parse_int(request.GET.get("limit"), "limit", default=10, minimum=1,
                      maximum=settings.COMPTOIR["API_MAX_PAGE_SIZE"])
+
+
+# --- response schemas (documentation: the views render their JSON themselves) -------------------------------
+
+
+class TrackingOut(Schema):
+    carrier_code: str | None
+    carrier_standard_code: str | None
+    carrier_name: str | None
+    tracking_number: str | None
+    tracking_url: str | None
+    validity_status: None
+    last_known_location: None
+    milestones: list[Any]
+
+
+class ShipmentLineOut(Schema):
+    order_line_id: str
+    offer_sku: str
+    quantity: int
+    package_reference: str | None
+
+
+class ShipmentPaymentDetails(Schema):
+    customer_debited_date: str | None
+    transaction_date: str | None
+    transaction_number: str | None
+
+
+class ShipmentOut(Schema):
+    id: str
+    order_id: str
+    status: str
+    status_customer_debit: str | None
+    shipment_lines: list[ShipmentLineOut]
+    tracking: TrackingOut
+    shipped_date: str | None
+    created_date: str
+    last_updated_date: str
+    invoice_reference: str | None
+    payment_details: ShipmentPaymentDetails
+    shipping_from: None
+    shipment_additional_information: list[Any]
+
+
+class OrderError(Schema):
+    order_id: str
+    message: str
+    code: str
+
+
+class ShipmentError(Schema):
+    id: str
+    message: str
+    code: str
+
+
+class ShipmentId(Schema):
+    id: str
+
+
+class CreatedShipments(Schema):
+    shipment_success: list[ShipmentOut]
+    shipment_errors: list[OrderError]
+
+
+class UpdatedShipments(Schema):
+    shipment_success: list[ShipmentId]
+    shipment_errors: list[ShipmentError]
+
+
+class ShipmentPage(Schema):
+    data: list[ShipmentOut]
+    next_page_token: str = omitted("Absent on the last page.")
+    previous_page_token: str = omitted("Absent on the first page.")
+
+
+class OrderReferences(Schema):
+    order_reference_for_customer: str | None
+    order_reference_for_seller: str | None
+
+
+class FulfillmentCenter(Schema):
+    code: str
+
+
+class Fulfillment(Schema):
+    center: FulfillmentCenter
+
+
+class LineToShip(Schema):
+    order_line_id: str
+    offer_sku: str
+    quantity: int = Field(description="Units left to ship")
+    product_title: str
+    package_reference: None
+    package_description: None
+
+
+class OrderToShip(Schema):
+    order_id: str
+    references: OrderReferences
+    fulfillment: Fulfillment
+    shipping_address: dict[str, Any] | None
+    shipping_date: None
+    shipping_deadline: str | None
+    shipping_type_code: str | None
+    shipping_type_standard_code: None
+    shipment_lines: list[LineToShip]
+
+
+class ItemsToShipPage(Schema):
+    data: list[OrderToShip]
+    next_page_token: str = omitted("Absent on the last page.")
+    previous_page_token: str = omitted("Absent on the first page.")
+
+
+class CarrierOut(Schema):
+    code: str
+    label: str
+    standard_code: str | None
+    tracking_url: str
+
+
+class CarrierList(Schema):
+    carriers: list[CarrierOut]
 
 
 # --- request schemas ---------------------------------------------------------------------------------------
@@ -167,7 +293,7 @@ def _report(report: services.BatchReport, key: str, success: Any) -> dict[str, A
 # --- endpoints ---------------------------------------------------------------------------------------------
 
 
-@router.post("/shipments", response={201: dict}, summary="ST01 - Create shipments", operation_id="ST01",
+@router.post("/shipments", response={201: CreatedShipments}, summary="ST01 - Create shipments", operation_id="ST01",
              description=f"≤{MAX_SHIPMENTS_PER_CALL} shipments per call, each created atomically; lines by "
              "order_line_id or offer_sku. `shipped: true` creates and ships at once. Answers 201 with "
              "`shipment_success` and `shipment_errors` ({order_id, message}).")
@@ -179,7 +305,7 @@ def create_shipments(request: HttpRequest, body: ShipmentsIn) -> HttpResponse:
     return json_response(_report(report, "order_id", [shipment_json(s) for s in created]), 201)
 
 
-@router.get("/shipments", response=dict, summary="ST11 - List shipments", operation_id="ST11",
+@router.get("/shipments", response=ShipmentPage, summary="ST11 - List shipments", operation_id="ST11",
             openapi_extra=parameters(
                 order_id=values(max_items=100), shipment_state_code=values(one_of(*ShipmentStatus.values)),
                 last_updated_from=DATE_TIME, last_updated_to=DATE_TIME,
@@ -205,7 +331,7 @@ def list_shipments(request: HttpRequest) -> HttpResponse:
     return json_response(_page_json(page, [shipment_json(s) for s in page.items]))
 
 
-@router.get("/shipments/items_to_ship", response=dict, summary="ST12 - Items left to ship",
+@router.get("/shipments/items_to_ship", response=ItemsToShipPage, summary="ST12 - Items left to ship",
             openapi_extra=parameters(order_id=values(), limit=integer(1, settings.COMPTOIR["API_MAX_PAGE_SIZE"]),
                                      page_token={"type": "string"}),
             operation_id="ST12", description="Orders waiting for shipment with the quantity left to ship per "
@@ -235,7 +361,7 @@ def list_items_to_ship(request: HttpRequest) -> HttpResponse:
     return json_response(_page_json(page, items))
 
 
-@router.post("/shipments/tracking", response=dict, summary="ST23 - Update shipments' tracking",
+@router.post("/shipments/tracking", response=UpdatedShipments, summary="ST23 - Update shipments' tracking",
              operation_id="ST23")
 def update_trackings(request: HttpRequest, body: ShipmentsTrackingIn) -> HttpResponse:
     report = services.update_trackings(shop_id=_shop_id(request),
@@ -244,7 +370,7 @@ def update_trackings(request: HttpRequest, body: ShipmentsTrackingIn) -> HttpRes
     return json_response(_report(report, "id", [{"id": s.shipment_id} for s in report.succeeded]))
 
 
-@router.put("/shipments/ship", response=dict, summary="ST24 - Ship prepared shipments", operation_id="ST24")
+@router.put("/shipments/ship", response=UpdatedShipments, summary="ST24 - Ship prepared shipments", operation_id="ST24")
 def ship_shipments(request: HttpRequest, body: ShipmentsRefIn) -> HttpResponse:
     report = services.ship_shipments(shop_id=_shop_id(request), shipment_ids=[s.id for s in body.shipments],
                                      who=_who(request))
@@ -269,7 +395,7 @@ def ship_order(request: HttpRequest, order_id: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-@router.get("/shipping/carriers", response=dict, summary="SH21 - List carriers", operation_id="SH21")
+@router.get("/shipping/carriers", response=CarrierList, summary="SH21 - List carriers", operation_id="SH21")
 def list_carriers(request: HttpRequest) -> HttpResponse:
     return json_response({"carriers": [
         {"code": c.code, "label": c.label, "standard_code": c.standard_code or None, "tracking_url": c.tracking_url}

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field, StrictBool
 
-from comptoir.api.openapi import integer, parameters
+from comptoir.api.openapi import integer, omitted, parameters
 from comptoir.api.render import Identifier, iso, json_response, parse_int
 from comptoir.webhooks import queries, rules, services
 from comptoir.webhooks.models import Delivery, Endpoint
@@ -61,6 +61,61 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
     }
 
 
+# --- response schemas (documentation: the views render their JSON themselves) -------------------------------
+
+
+class EndpointOut(Schema):
+    id: int
+    url: str
+    description: str | None
+    enabled: bool
+    event_types: list[str]
+    secret_hint: str
+    created_date: str
+    last_updated_date: str
+    secret_rotated_date: str | None
+    secret: str = omitted("Only in the answer that created the secret (WH02, WH04 with rotate_secret)")
+
+
+class EndpointList(Schema):
+    webhooks: list[EndpointOut]
+    total_count: int
+
+
+class AttemptOut(Schema):
+    date: str
+    duration_ms: int
+    status_code: int | None
+    error: str | None
+
+
+class DeliveryOut(Schema):
+    id: int
+    event_id: str
+    event_type: str
+    order_id: str | None
+    state: str
+    attempts: int
+    next_attempt_date: str | None
+    last_status_code: int | None
+    last_error: str | None
+    created_date: str
+    delivered_date: str | None
+    attempt_log: list[AttemptOut]
+
+
+class DeliveryList(Schema):
+    deliveries: list[DeliveryOut]
+    total_count: int
+
+
+class Redelivery(Schema):
+    id: int
+    event_id: str
+    state: str
+    next_attempt_date: str | None
+
+
 # Documented only (the service checks the address and says what is wrong).
 URL_PATTERN = r"^https://[a-z0-9-]+(\.[a-z0-9-]+)+(/\S*)?$"
 
@@ -82,14 +137,14 @@ class EndpointUpdate(Schema):
     rotate_secret: StrictBool = False
 
 
-@router.get("/webhooks", response=dict, summary="List the shop's webhook endpoints", operation_id="WH01",
+@router.get("/webhooks", response=EndpointList, summary="List the shop's webhook endpoints", operation_id="WH01",
             description=_ABOUT)
 def list_endpoints(request: HttpRequest) -> HttpResponse:
     found = queries.endpoints(_shop_id(request))
     return json_response({"webhooks": [endpoint_json(e) for e in found], "total_count": len(found)})
 
 
-@router.post("/webhooks", response={201: dict}, summary="Register a webhook endpoint", operation_id="WH02",
+@router.post("/webhooks", response={201: EndpointOut}, summary="Register a webhook endpoint", operation_id="WH02",
              description=_ABOUT + " The answer holds the endpoint's `secret`, shown this once.")
 def create_endpoint(request: HttpRequest, body: EndpointIn) -> HttpResponse:
     endpoint = services.create_endpoint(shop_id=_shop_id(request), url=body.url, event_types=body.event_types,
@@ -97,12 +152,12 @@ def create_endpoint(request: HttpRequest, body: EndpointIn) -> HttpResponse:
     return _no_store(json_response(endpoint_json(endpoint, secret=True), 201))
 
 
-@router.get("/webhooks/{endpoint_id}", response=dict, summary="One webhook endpoint", operation_id="WH03")
+@router.get("/webhooks/{endpoint_id}", response=EndpointOut, summary="One webhook endpoint", operation_id="WH03")
 def get_endpoint(request: HttpRequest, endpoint_id: Identifier) -> HttpResponse:
     return json_response(endpoint_json(queries.endpoint(shop_id=_shop_id(request), endpoint_id=endpoint_id)))
 
 
-@router.put("/webhooks/{endpoint_id}", response=dict, summary="Update a webhook endpoint or rotate its secret",
+@router.put("/webhooks/{endpoint_id}", response=EndpointOut, summary="Update a webhook endpoint or rotate its secret",
             operation_id="WH04",
             description="Only the fields given change. `rotate_secret: true` replaces the secret at once (the old one "
             "stops signing) and the answer holds the new `secret`, shown this once.")
@@ -124,7 +179,7 @@ def delete_endpoint(request: HttpRequest, endpoint_id: Identifier) -> HttpRespon
     return HttpResponse(status=204)
 
 
-@router.get("/webhooks/{endpoint_id}/deliveries", response=dict, summary="An endpoint's delivery log",
+@router.get("/webhooks/{endpoint_id}/deliveries", response=DeliveryList, summary="An endpoint's delivery log",
             openapi_extra=parameters(offset=integer(), max=integer(1, MAX_PAGE)),
             operation_id="WH06", description="Latest first, with every attempt (`offset`, `max`: 20 by default, "
             f"at most {MAX_PAGE}).")
@@ -136,7 +191,7 @@ def list_deliveries(request: HttpRequest, endpoint_id: Identifier) -> HttpRespon
     return json_response({"deliveries": [delivery_json(d) for d in found], "total_count": total})
 
 
-@router.post("/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver", response={202: dict},
+@router.post("/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver", response={202: Redelivery},
              summary="Send an event again", operation_id="WH07",
              description="Queues a new round of attempts of the same event (same `X-Comptoir-Event-Id`, same body).")
 def redeliver(request: HttpRequest, endpoint_id: Identifier, delivery_id: Identifier) -> HttpResponse:

@@ -22,6 +22,24 @@ def carrier_json(carrier: Carrier) -> dict[str, Any]:
             "created_date": iso(carrier.created_date), "last_updated_date": iso(carrier.last_updated_date)}
 
 
+class OperatorCarrier(Schema):
+    code: str
+    label: str
+    standard_code: str | None
+    tracking_url: str
+    active: bool
+    created_date: str
+    last_updated_date: str
+
+
+class OperatorCarrierList(Schema):
+    carriers: list[OperatorCarrier]
+
+
+class LinkPreview(Schema):
+    tracking_url: str
+
+
 # Documented only (the service checks the template and says what is wrong): « {tracking_number} » inside.
 TEMPLATE_PATTERN = r"^https://[^{}\s]*\{tracking_number\}[^{}\s]*$"
 
@@ -50,26 +68,26 @@ class PreviewIn(Schema):
     postcode: str = Field(default="", max_length=20)
 
 
-@router.get("/carriers", response=dict, summary="List carriers (active and disabled)")
+@router.get("/carriers", response=OperatorCarrierList, summary="List carriers (active and disabled)")
 def list_carriers(request: HttpRequest) -> HttpResponse:
     return json_response({"carriers": [carrier_json(c) for c in queries.carriers(include_inactive=True)]})
 
 
-@router.post("/carriers", response={201: dict}, summary="Create a carrier")
+@router.post("/carriers", response={201: OperatorCarrier}, summary="Create a carrier")
 def create_carrier(request: HttpRequest, body: CarrierIn) -> HttpResponse:
     carrier = services.create_carrier(code=body.code, label=body.label, tracking_url=body.tracking_url,
                                       standard_code=body.standard_code)
     return json_response(carrier_json(carrier), 201)
 
 
-@router.post("/carriers/preview", response=dict, summary="Preview a tracking link from a template")
+@router.post("/carriers/preview", response=LinkPreview, summary="Preview a tracking link from a template")
 def preview(request: HttpRequest, body: PreviewIn) -> HttpResponse:
     link = services.preview_link(tracking_url=body.tracking_url, tracking_number=body.tracking_number,
                                  postcode=body.postcode)
     return json_response({"tracking_url": link})
 
 
-@router.get("/carriers/{code}", response=dict, summary="One carrier")
+@router.get("/carriers/{code}", response=OperatorCarrier, summary="One carrier")
 def get_carrier(request: HttpRequest, code: str) -> HttpResponse:
     carrier = queries.carrier(code)
     if carrier is None:
@@ -77,13 +95,13 @@ def get_carrier(request: HttpRequest, code: str) -> HttpResponse:
     return json_response(carrier_json(carrier))
 
 
-@router.put("/carriers/{code}", response=dict, summary="Update a carrier (label, template, active)")
+@router.put("/carriers/{code}", response=OperatorCarrier, summary="Update a carrier (label, template, active)")
 def update_carrier(request: HttpRequest, code: str, body: CarrierUpdate) -> HttpResponse:
     carrier = services.update_carrier(code=code, label=body.label, tracking_url=body.tracking_url,
                                       standard_code=body.standard_code, active=body.active)
     return json_response(carrier_json(carrier))
 
 
-@router.put("/carriers/{code}/disable", response=dict, summary="Disable a carrier (hidden from sellers)")
+@router.put("/carriers/{code}/disable", response=OperatorCarrier, summary="Disable a carrier (hidden from sellers)")
 def disable_carrier(request: HttpRequest, code: str) -> HttpResponse:
     return json_response(carrier_json(services.disable_carrier(code=code)))

@@ -84,6 +84,58 @@ def incident_json(incident: Incident) -> dict[str, Any]:
     }
 
 
+# --- response schemas (documentation: the views render their JSON themselves) -------------------------------
+
+
+class SolutionOut(Schema):
+    kind: str
+    amount: float | None = Field(description="Euros tax included; null: the whole line")
+    note: str
+    label: str
+
+
+class ShopResolution(Schema):
+    date: str | None
+    reason_code: str
+    reason_label: str
+
+
+class IncidentOut(Schema):
+    incident_id: int
+    order_id: str
+    order_line_id: str
+    order_line_state: str
+    shop_id: int
+    state: str
+    state_label: str
+    reason_code: str
+    reason_label: str
+    description: str | None
+    opened_by: str
+    opened_by_name: str | None
+    opened_date: str
+    thread_id: str | None
+    shop_resolution: ShopResolution | None
+    mediation: bool
+    mediation_started_date: str | None
+    formal_notice_date: str | None
+    formal_notice_due: str | None
+    solution: SolutionOut | None
+    imposed: bool
+    imposed_date: str | None
+    impose_error: str | None
+    closed_date: str | None
+    closed_by: str | None
+    close_reason_code: str | None
+    close_reason_label: str | None
+    last_updated_date: str
+
+
+class IncidentList(Schema):
+    incidents: list[IncidentOut]
+    total_count: int
+
+
 def _answer(incident_id: int, status: int = 200) -> HttpResponse:
     """The incident as it is now (re-read: the services update the line and the order beside it)."""
     found = queries.incident(incident_id)
@@ -94,7 +146,7 @@ def _answer(incident_id: int, status: int = 200) -> HttpResponse:
 
 # --- reading -----------------------------------------------------------------------------------------------------
 
-@router.get("/incidents", summary="List incidents across shops", operation_id="operator_list_incidents",
+@router.get("/incidents", summary="List incidents across shops", operation_id="operator_list_incidents", response=IncidentList,
             openapi_extra=parameters(state=values(one_of(*sorted(STATES))), shop_id=integer(),
                                      order_id={"type": "string"}, in_mediation={"type": "boolean"},
                                      formal_notice=one_of(*queries.FORMAL_NOTICE_FILTERS), offset=integer(),
@@ -125,7 +177,7 @@ def list_incidents(request: HttpRequest) -> HttpResponse:
     return json_response({"incidents": [incident_json(i) for i in incidents], "total_count": total})
 
 
-@router.get("/incidents/{incident_id}", summary="One incident", operation_id="operator_get_incident")
+@router.get("/incidents/{incident_id}", summary="One incident", operation_id="operator_get_incident", response=IncidentOut)
 def get_incident(request: HttpRequest, incident_id: str) -> HttpResponse:
     found = queries.incident(incident_id)
     if found is None:
@@ -149,7 +201,7 @@ class CloseIn(Schema):
 
 
 @router.put("/orders/{order_id}/lines/{order_line_id}/open_incident", summary="Open an incident on a line (OR62)",
-            operation_id="operator_open_incident",
+            operation_id="operator_open_incident", response={200: IncidentOut, 201: IncidentOut},
             description="Any shop's order line that is shipped (or to ship). 201 with the new incident; 200 with the "
             "line's live incident when it already has one (a second claim joins the first). 404 for an unknown "
             "order or line; 400 INCIDENT_REASON_INVALID, INCIDENT_NOT_ALLOWED (line not shipped, refused, ...).")
@@ -166,7 +218,7 @@ def open_incident(request: HttpRequest, order_id: str, order_line_id: str, body:
 
 
 @router.put("/orders/{order_id}/lines/{order_line_id}/close_incident", summary="Close a line's incident (OR63)",
-            operation_id="operator_close_incident",
+            operation_id="operator_close_incident", response=IncidentOut,
             description="Closes the line's live incident (open, or signaled resolved by the seller: this confirms "
             "it). `reason_code` is an INCIDENT_CLOSE reason; without one, the seller's resolution's (400 when the "
             "seller gave none). 404 for an unknown order or line; 400 INCIDENT_INVALID_STATE without a live "
@@ -201,7 +253,7 @@ class FormalNoticeIn(Schema):
 
 
 @router.post("/incidents/{incident_id}/start_mediation", summary="Start the operator's mediation",
-             operation_id="operator_start_mediation",
+             operation_id="operator_start_mediation", response=IncidentOut,
              description="400 INCIDENT_INVALID_STATE when closed or already in mediation.")
 def start_mediation(request: HttpRequest, incident_id: str) -> HttpResponse:
     incident = services.start_mediation(incident_id=incident_id, who=_operator(request))
@@ -209,7 +261,7 @@ def start_mediation(request: HttpRequest, incident_id: str) -> HttpResponse:
 
 
 @router.post("/incidents/{incident_id}/formal_notice", summary="Serve the seller a formal notice",
-             operation_id="operator_formal_notice",
+             operation_id="operator_formal_notice", response=IncidentOut,
              description="The seller has 24 business hours to settle; then `solution` (a refund of `amount` euros "
                          "tax included, or of the whole line when absent) is imposed by the worker, or here with "
                          "`impose`. Starts the mediation if it was not. 400 INCIDENT_SOLUTION_INVALID for an amount "
@@ -229,7 +281,7 @@ def formal_notice(request: HttpRequest, incident_id: str, body: FormalNoticeIn) 
 
 
 @router.post("/incidents/{incident_id}/impose", summary="Impose the formal notice's solution",
-             operation_id="operator_impose",
+             operation_id="operator_impose", response=IncidentOut,
              description="Once the formal notice has expired: refunds the line (reason OPERATOR_MEDIATION, debited "
                          "from the seller), which closes the incident for good. 400 INCIDENT_INVALID_STATE before the "
                          "deadline, without a notice, or when not open; a refund the seller's balance cannot cover is "
@@ -240,7 +292,7 @@ def impose(request: HttpRequest, incident_id: str) -> HttpResponse:
 
 
 @router.post("/incidents/{incident_id}/reopen", summary="Reopen an incident the seller signaled resolved",
-             operation_id="operator_reopen_incident",
+             operation_id="operator_reopen_incident", response=IncidentOut,
              description="Only from SHOP_RESOLVED (400 INCIDENT_INVALID_STATE otherwise). Optional body "
                          "`{\"note\"}`: why, kept in the order's history.")
 def reopen(request: HttpRequest, incident_id: str, body: NoteIn | None = None) -> HttpResponse:

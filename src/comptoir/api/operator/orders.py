@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
+from comptoir.api.mirakl.order_schema import MiraklOrder
 from comptoir.api.mirakl.serializers import LINE_COLUMNS, ORDER_COLUMNS, page_json
 from comptoir.api.openapi import integer, one_of, parameters, values
 from comptoir.api.render import Identifier, Instant, iso, json_response, parse_int, parse_list
@@ -20,6 +21,7 @@ from comptoir.core.money import decimal_to_cents
 from comptoir.orders import queries, services
 from comptoir.orders.states import Actor, OrderState
 from comptoir.payments import services as payment_services
+from comptoir.replica import listing_reads
 from comptoir.shops import services as shop_services
 from comptoir.timers import sandbox
 
@@ -104,6 +106,32 @@ class ImportOrder(Schema):
     order_reference_for_customer: str | None = None
 
 
+# --- response schemas (documentation: the views render their JSON themselves) -------------------------------
+
+
+class ImportedOrder(Schema):
+    order_id: str
+    shop_id: int
+    order_state: str
+    total_price: float
+
+
+class ImportAnswer(Schema):
+    commercial_id: str
+    orders: list[ImportedOrder] = Field(description="One order per shop")
+
+
+class OperatorOrderList(Schema):
+    orders: list[MiraklOrder] = Field(description="OR11's orders, with the customer's real `email`")
+    total_count: int
+
+
+class ClockOut(Schema):
+    now: str
+    offset_seconds: int
+    sandbox: bool
+
+
 def _canonical(raw: bytes) -> bytes:
     """What identifies an import for replays: the JSON document itself, not its key order or spacing (a retry
     re-serialized by another library is the same import, not a conflict)."""
@@ -157,7 +185,7 @@ def _to_request(body: ImportOrder, raw: bytes) -> services.ImportRequest:
     )
 
 
-@router.post("/orders", response={200: dict, 201: dict}, operation_id="operator_import",
+@router.post("/orders", response={200: ImportAnswer, 201: ImportAnswer}, operation_id="operator_import",
              summary="Import a customer order (one order per shop): 201, or 200 when it was already imported")
 def import_order(request: HttpRequest, body: ImportOrder) -> HttpResponse:
     orders, created = services.import_customer_order(_to_request(body, _canonical(request.body)),
@@ -170,10 +198,11 @@ def import_order(request: HttpRequest, body: ImportOrder) -> HttpResponse:
     return json_response(payload, status=201 if created else 200)
 
 
-@router.get("/orders", summary="List orders across shops", operation_id="operator_list_orders",
+@router.get("/orders", response=OperatorOrderList, summary="List orders across shops", operation_id="operator_list_orders",
             openapi_extra=parameters(order_state_codes=values(one_of(*OrderState)), shop_id=integer(),
                                      order_ids=values(), order=one_of("asc", "desc"), offset=integer(),
                                      max=integer(1, settings.COMPTOIR["API_MAX_PAGE_SIZE"])))
+@listing_reads()
 def list_orders(request: HttpRequest) -> HttpResponse:
     q = request.GET
     states = parse_list(request, "order_state_codes")
@@ -249,12 +278,12 @@ def _clock() -> dict[str, Any]:
             "sandbox": sandbox.sandbox_enabled()}
 
 
-@router.get("/clock", summary="Sandbox clock")
+@router.get("/clock", response=ClockOut, summary="Sandbox clock")
 def get_clock(request: HttpRequest) -> HttpResponse:
     return json_response(_clock())
 
 
-@router.post("/clock/advance", summary="Move the sandbox clock forward (sandbox mode only)")
+@router.post("/clock/advance", response=ClockOut, summary="Move the sandbox clock forward (sandbox mode only)")
 def advance(request: HttpRequest, body: Duration) -> HttpResponse:
     try:
         delta = sandbox.parse_duration(body.duration)
@@ -264,7 +293,7 @@ def advance(request: HttpRequest, body: Duration) -> HttpResponse:
     return json_response(_clock())
 
 
-@router.post("/clock/reset", summary="Put the sandbox clock back to real time")
+@router.post("/clock/reset", response=ClockOut, summary="Put the sandbox clock back to real time")
 def reset(request: HttpRequest) -> HttpResponse:
     sandbox.reset_clock()
     return json_response(_clock())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router
+from ninja import Router, Schema
 
 from comptoir.api.openapi import integer, one_of, parameters
 from comptoir.api.render import Identifier, iso, json_response, parse_int
@@ -14,7 +14,27 @@ from comptoir.notifications.models import OutboxState
 router = Router(tags=["Operator"])
 
 
-@router.get("/outbox", summary="Outbox events (state=PENDING|SENT|DEAD)",
+class OutboxEventOut(Schema):
+    id: int
+    event_type: str
+    audience: str
+    order_id: str | None
+    shop_id: int | None
+    state: str
+    attempts: int
+    last_error: str | None
+    created_date: str
+    sent_date: str | None
+    next_attempt_date: str | None
+    recipients: str | None
+    subject: str | None
+
+
+class OutboxEvents(Schema):
+    events: list[OutboxEventOut]
+
+
+@router.get("/outbox", response=OutboxEvents, summary="Outbox events (state=PENDING|SENT|DEAD)",
             openapi_extra=parameters(state=one_of(*OutboxState.values), order_id={"type": "string"},
                                      max=integer(1, 100)))
 def list_outbox(request: HttpRequest) -> HttpResponse:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router
+from ninja import Router, Schema
 
 from comptoir.api.render import Identifier, amount, iso, json_response
 from comptoir.core.errors import NotFound
@@ -13,7 +13,22 @@ from comptoir.ledger import services as ledger_services
 router = Router(tags=["Operator"])
 
 
-@router.post("/payouts", response={201: dict}, summary="Run a payout: pay every shop its payable balance")
+class PayoutOut(Schema):
+    id: int
+    created_date: str
+    shops_count: int
+    total: float
+
+
+class PayoutList(Schema):
+    payouts: list[PayoutOut]
+
+
+STATEMENT_RESPONSES = {"responses": {200: {"description": "The statement, one row per shop (CSV).",
+                                           "content": {"text/csv": {"schema": {"type": "string"}}}}}}
+
+
+@router.post("/payouts", response={201: PayoutOut}, summary="Run a payout: pay every shop its payable balance")
 def run_payout(request: HttpRequest) -> HttpResponse:
     key = request.auth  # type: ignore[attr-defined]
     payout = ledger_services.run_payout(by=key.label or "API opérateur")
@@ -21,7 +36,7 @@ def run_payout(request: HttpRequest) -> HttpResponse:
                           "shops_count": payout.shops_count, "total": amount(payout.total_cents)}, status=201)
 
 
-@router.get("/payouts", summary="Payout runs")
+@router.get("/payouts", response=PayoutList, summary="Payout runs")
 def list_payouts(request: HttpRequest) -> HttpResponse:
     return json_response({"payouts": [
         {"id": p.id, "created_date": iso(p.created_date), "shops_count": p.shops_count, "total": amount(p.total_cents)}
@@ -29,7 +44,8 @@ def list_payouts(request: HttpRequest) -> HttpResponse:
     ]})
 
 
-@router.get("/payouts/{payout_id}/statement.csv", summary="Statement of a payout, one row per shop")
+@router.get("/payouts/{payout_id}/statement.csv", summary="Statement of a payout, one row per shop",
+            openapi_extra=STATEMENT_RESPONSES)
 def statement(request: HttpRequest, payout_id: Identifier) -> HttpResponse:
     entries = list(ledger_queries.payout_statement(payout_id))
     if not entries and not ledger_queries.payouts_exists(payout_id):

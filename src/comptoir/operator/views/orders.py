@@ -23,6 +23,7 @@ from comptoir.orders.links import customer_path
 from comptoir.orders.models import Order
 from comptoir.orders.services.lifecycle import facts_of
 from comptoir.orders.states import Actor, OrderState, Trigger, allowed_triggers
+from comptoir.replica import listing_reads
 from comptoir.web import orderlist
 from comptoir.web.errors import french_message
 from comptoir.web.refunds import order_refunds
@@ -30,6 +31,7 @@ from comptoir.web.views import confirmation, invalid_form_dialog, is_confirmed
 
 
 @operator_view
+@listing_reads()  # the replica's, when there is one (comptoir/replica.py)
 def fraud_queue(request: HttpRequest) -> HttpResponse:
     query = orderlist.filter_orders({"etat": [OrderState.STAGING], "tri": "date"}, shop_id=None)
     page = orderlist.paginate(query, request.GET.get("page"), 50)
@@ -40,6 +42,7 @@ def fraud_queue(request: HttpRequest) -> HttpResponse:
 
 
 @operator_view
+@listing_reads()
 def order_list(request: HttpRequest) -> HttpResponse:
     form = OperatorOrderFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}

@@ -21,7 +21,7 @@ from comptoir.notifications import services as notification_services
 from comptoir.orders.errors import GuardRefused, OrderConflict, OrderInvalidState, OrderNotFound
 from comptoir.orders.events import OrderEvent
 from comptoir.orders.models import Order, OrderHistory, OrderLine
-from comptoir.orders.services.sql import fetch, update_sql, write, writing
+from comptoir.orders.services.sql import fetch, update_in_sql, update_sql, write, writing
 from comptoir.orders.states import (
     DROPPED_LINE_STATES,
     SETTLED_LINE_STATES,
@@ -308,9 +308,18 @@ def _flush(writes: _Writes, now: datetime) -> None:
     ])
     if updated != len(writes.orders):
         raise OrderConflict()
-    if writes.lines:
-        write("update_line", _UPDATE_LINE,
-               [[*(getattr(line, name) for name in _LINE_FIELDS), line.pk] for line in writes.lines])
+    # Lines that end alike (an accept of every line, a sweep's batch) share one UPDATE: one statement per set of
+    # values instead of one per line.
+    alike: dict[tuple[Any, ...], list[int]] = {}
+    for line in writes.lines:
+        alike.setdefault(tuple(getattr(line, name) for name in _LINE_FIELDS), []).append(line.pk)
+    for values, pks in alike.items():
+        if len(pks) == 1:
+            write("update_line", _UPDATE_LINE, [[*values, pks[0]]])
+        elif len(pks) <= 64:
+            write(("update_lines", len(pks)), update_in_sql(OrderLine, _LINE_FIELDS, len(pks)), [[*values, *pks]])
+        else:
+            write("update_line", _UPDATE_LINE, [[*values, pk] for pk in pks])
     notification_services.insert_rows(OrderHistory, writes.history)
     notification_services.record_events(writes.events)
     webhook_services.record_state_changes(writes.moved, now)

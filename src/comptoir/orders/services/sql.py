@@ -7,32 +7,67 @@ models' fields for the UPDATEs, and then only executed (INSERTs: notifications.s
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import Model, QuerySet
 
+from comptoir.notifications.services import prepare_rows, value_kinds
+
 M = TypeVar("M", bound=Model)
 
-# SQLite has one writer at a time. Threads of one process queue on this mutex instead of polling the database
-# lock through SQLite's busy handler, whose sleeps (1 ms growing to 100 ms) left the server idle under load.
+# SQLite has one writer at a time. Writers queue on a mutex instead of polling the database lock through
+# SQLite's busy handler, whose sleeps (1 ms growing to 100 ms) left the server idle under load: the threads of
+# one process on a thread lock, then the processes (gunicorn's workers, the worker) on an exclusive `flock` of a
+# file beside the database, which the kernel hands to the next waiter as soon as it is released.
 _sqlite_writer = threading.Lock()
+_lock_files: dict[tuple[int, str], int] = {}  # (pid, database path) → descriptor, opened after any fork
+
+
+def _lock_file(connection: Any) -> int | None:
+    name = str(connection.settings_dict["NAME"])
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    key = (os.getpid(), name)
+    fd = _lock_files.get(key)
+    if fd is None:
+        try:
+            fd = os.open(f"{name}-writer.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:
+            return None  # a read-only directory: the busy handler still serializes the writers
+        fd = _lock_files.setdefault(key, fd)
+    return fd
+
+
+@contextmanager
+def _sqlite_writer_lock(connection: Any) -> Iterator[None]:
+    with _sqlite_writer:
+        fd = _lock_file(connection)
+        if fd is None:
+            yield
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)  # waits in the kernel, without the GIL
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 @contextmanager
 def writing() -> Iterator[None]:
-    """`transaction.atomic()` for a lifecycle change; on SQLite, the outermost one first takes the mutex."""
+    """`transaction.atomic()` for a lifecycle change; on SQLite, the outermost one first takes the writer lock."""
     connection = transaction.get_connection()
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         with transaction.atomic():
             yield
         return
-    with _sqlite_writer, transaction.atomic():
+    with _sqlite_writer_lock(connection), transaction.atomic():
         yield
 
 
@@ -76,27 +111,21 @@ def fetch(model: type[M], key: Hashable, build: Callable[[], QuerySet[M]], param
 
 def write(key: Hashable, build: Callable[[Any], tuple[str, list[Any]]], rows: Sequence[Sequence[Any]]) -> int:
     """Run the statement `build(connection)` returns (SQL, the field of each parameter) once per row, as one
-    executemany; each value is prepared for the database by its field. Returns the rows changed."""
+    executemany; each value is prepared for the database as its field would (notifications.services.prepare_rows).
+    Returns the rows changed."""
     connection = transaction.get_connection()
     cache = _cache(connection)
     entry = cache.get(key)
     if entry is None:
-        entry = cache[key] = build(connection)
-    sql, fields = entry
-    instants: dict[tuple[Any, datetime], Any] = {}  # the rows of a batch share their instants: prepared once
-    values = []
-    for row in rows:
-        prepared = []
-        for f, v in zip(fields, row, strict=True):
-            if type(v) is datetime:
-                if (f, v) not in instants:
-                    instants[f, v] = f.get_db_prep_save(v, connection)
-                prepared.append(instants[f, v])
-            else:
-                prepared.append(f.get_db_prep_save(v, connection))
-        values.append(prepared)
+        sql, fields = build(connection)
+        entry = cache[key] = (sql, fields, value_kinds(fields))
+    sql, fields, kinds = entry
+    prepared = prepare_rows(fields, kinds, rows, connection)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, values)
+        if len(prepared) == 1:  # a plain execute: PostgreSQL's executemany goes through a pipeline
+            cursor.execute(sql, prepared[0])
+        else:
+            cursor.executemany(sql, prepared)
         return cursor.rowcount
 
 
@@ -110,5 +139,18 @@ def update_sql(model: type[Model], names: Sequence[str], where: Sequence[str]) -
         sets = ", ".join(f"{q(f.column)} = %s" for f in _fields(model, names))
         cond = " AND ".join(f"{q(f.column)} = %s" for f in _fields(model, where))
         return f"UPDATE {q(model._meta.db_table)} SET {sets} WHERE {cond}", _fields(model, [*names, *where])
+
+    return build
+
+
+def update_in_sql(model: type[Model], names: Sequence[str], rows: int) -> Callable[[Any], tuple]:
+    """UPDATE `names` of `rows` rows given by primary key, to the same values (one statement, not one per row)."""
+
+    def build(connection: Any) -> tuple[str, list[Any]]:
+        q = connection.ops.quote_name
+        pk = model._meta.pk
+        sets = ", ".join(f"{q(f.column)} = %s" for f in _fields(model, names))
+        return (f"UPDATE {q(model._meta.db_table)} SET {sets} WHERE {q(pk.column)} IN ({', '.join(['%s'] * rows)})",
+                [*_fields(model, names), *[pk] * rows])
 
     return build

@@ -24,6 +24,7 @@ from comptoir.orders.events import OrderEvent
 from comptoir.orders.models import Order, OrderLine
 from comptoir.orders.services import Who
 from comptoir.orders.services import shipments as order_shipments
+from comptoir.orders.services.sql import writing
 from comptoir.shipping import rules
 from comptoir.shipping.errors import ShipmentLineNotFound
 from comptoir.shipping.models import Shipment, ShipmentLine, ShipmentStatus
@@ -64,7 +65,7 @@ class _Order:
 
 def create_shipment(*, shop_id: int, request: ShipmentRequest, who: Who) -> Shipment:
     """ST01 for one shipment, atomically: lines and quantities checked against what remains to ship."""
-    with transaction.atomic():
+    with writing():
         outcome = ship_parcels(shop_id=shop_id, requests=[request], who=who)[0]
     if isinstance(outcome, ComptoirError):
         raise outcome
@@ -77,7 +78,7 @@ def create_shipments(*, shop_id: int, requests: Sequence[ShipmentRequest], who: 
     report = BatchReport()
     for start in range(0, len(requests), BATCH):
         chunk = requests[start:start + BATCH]
-        with transaction.atomic():
+        with writing():  # on SQLite, queued on the writer mutex rather than polling the busy handler
             outcomes = ship_parcels(shop_id=shop_id, requests=chunk, who=who)
         for request, outcome in zip(chunk, outcomes, strict=True):
             if isinstance(outcome, ComptoirError):

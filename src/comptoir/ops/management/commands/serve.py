@@ -41,6 +41,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="do not run the worker in this process")
         parser.add_argument("--processes", type=int, default=int(os.environ.get("COMPTOIR_SERVE_PROCESSES", "2")))
         parser.add_argument("--threads", type=int, default=int(os.environ.get("COMPTOIR_SERVE_THREADS", "8")))
+        parser.add_argument("--switch-interval", type=float,
+                            default=float(os.environ.get("COMPTOIR_SERVE_SWITCH_INTERVAL_MS", "5")),
+                            help="milliseconds a thread may hold the GIL while another waits (Python's default: 5)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["demo"]:
@@ -64,6 +67,7 @@ class Command(BaseCommand):
         from comptoir.wsgi import application
 
         _warm_then_freeze()
+        sys.setswitchinterval(options["switch_interval"] / 1000)
         run_worker = not options["no_worker"]
 
         def post_worker_init(worker: Any) -> None:
