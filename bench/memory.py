@@ -1,9 +1,13 @@
 """Peak memory of the processes under test: VmHWM (peak resident set) from /proc/<pid>/status, sampled in a
 background thread during the run (a process that exits keeps its last reading) and read once more at the end.
+Beside it, the highest RssAnon seen (the process's own memory: heap, stacks) and RssFile at that moment: SQLite's
+memory-mapped database file counts in the resident set once per connection that maps it, although the pages are
+the operating system's file cache, shared and given back under pressure. The target judges VmHWM, the stricter.
 
   sampler = MemorySampler(interval=0.5); sampler.watch_group("server", pgid); sampler.watch_pid("worker-1", pid)
   sampler.start(); ...; report = sampler.stop()
-  -> {"target_mb": 300, "processes": [{"role", "pid", "cmd", "peak_mb", "rss_mb"}], "max_mb": {role: MB}, "ok": bool}
+  -> {"target_mb": 300, "processes": [{"role", "pid", "cmd", "peak_mb", "rss_mb", "anon_peak_mb"}],
+      "max_mb": {role: MB}, "max_anon_mb": {role: MB}, "ok": bool}
 
 Roles: a process group is watched as a whole (the gunicorn master and every worker it forks, named
 "<role> master" and "<role> worker <pid>"); a single pid (a `comptoir worker`) under its own role.
@@ -34,12 +38,12 @@ def group_pids(pgid: int) -> list[int]:
 
 
 def status_kb(pid: int) -> dict[str, int]:
-    """VmHWM and VmRSS (kB) of `pid`; {} when it is gone."""
+    """VmHWM, VmRSS, RssAnon and RssFile (kB) of `pid`; {} when it is gone."""
     out = {}
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith(("VmHWM:", "VmRSS:")):
+                if line.startswith(("VmHWM:", "VmRSS:", "RssAnon:", "RssFile:")):
                     key, value = line.split(":", 1)
                     out[key] = int(value.split()[0])
     except OSError:
@@ -83,8 +87,10 @@ class MemorySampler:
                 continue
             rec = self.seen.get(pid)
             if rec is None:
-                rec = self.seen[pid] = {"role": role, "pid": pid, "cmd": cmdline(pid), "hwm_kb": 0, "rss_kb": 0}
+                rec = self.seen[pid] = {"role": role, "pid": pid, "cmd": cmdline(pid), "hwm_kb": 0, "rss_kb": 0,
+                                        "anon_kb": 0}
             rec["hwm_kb"] = max(rec["hwm_kb"], st.get("VmHWM", 0))
+            rec["anon_kb"] = max(rec["anon_kb"], st.get("RssAnon", 0))
             rec["rss_kb"] = st.get("VmRSS", 0)
 
     def _run(self) -> None:
@@ -106,11 +112,15 @@ class MemorySampler:
 
     def report(self) -> dict:
         procs = [{"role": r["role"], "pid": r["pid"], "cmd": r["cmd"], "peak_mb": round(r["hwm_kb"] / 1024, 1),
-                  "rss_mb": round(r["rss_kb"] / 1024, 1)} for r in self.seen.values()]
+                  "rss_mb": round(r["rss_kb"] / 1024, 1), "anon_peak_mb": round(r["anon_kb"] / 1024, 1)}
+                 for r in self.seen.values()]
         by_role: dict[str, float] = {}
+        anon_by_role: dict[str, float] = {}
         for p in procs:
             kind = p["role"]
             by_role[kind] = max(by_role.get(kind, 0.0), p["peak_mb"])
+            anon_by_role[kind] = max(anon_by_role.get(kind, 0.0), p["anon_peak_mb"])
         peak = max((p["peak_mb"] for p in procs), default=0.0)
-        return {"target_mb": self.target_mb, "processes": procs, "max_mb": by_role, "peak_mb": peak,
+        return {"target_mb": self.target_mb, "processes": procs, "max_mb": by_role, "max_anon_mb": anon_by_role,
+                "peak_mb": peak,
                 "ok": bool(procs) and peak <= self.target_mb}

@@ -265,9 +265,9 @@ def run(database: str, clients: list[int], repeat: int, processes: int, threads:
 
     shops = max(clients)
     if orders_per_shop is None:
-        # ~600 calls/s of the three modes together, `seconds` × `repeat` per client count; the fewest clients
-        # use the fewest shops, MAX_GESTURES per order.
-        orders_per_shop = int(600 * seconds * repeat * len(clients) / min(clients) / MAX_GESTURES) + 10
+        # Up to ~1,800 calls/s of the three modes' rates summed, `seconds` × `repeat` per client count; the
+        # fewest clients use the fewest shops, MAX_GESTURES per order.
+        orders_per_shop = int(1800 * seconds * repeat * len(clients) / min(clients) / MAX_GESTURES) + 10
     url = wc.fresh_database("or28", database)
     t0 = time.perf_counter()
     pools, template, script = _setup_ceilings(shops, orders_per_shop)

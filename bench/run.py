@@ -228,7 +228,8 @@ def http_phase(name: str, args: argparse.Namespace, out: dict, url: str, sqlite:
         log(f"{name}: server and workers stopped")
     mem = out["memory"]
     log(f"{name}: peak memory (VmHWM): " + ", ".join(f"{role} {mb:.0f} MB" for role, mb in mem["max_mb"].items())
-        + f" (target ≤ {mem['target_mb']:.0f} MB each)")
+        + f" (target ≤ {mem['target_mb']:.0f} MB each); own memory (peak RssAnon): "
+        + ", ".join(f"{role} {mb:.0f} MB" for role, mb in mem.get("max_anon_mb", {}).items()))
 
 
 def settle(name: str, url: str, sqlite: str | None) -> dict:
@@ -460,8 +461,9 @@ def print_concurrency(results: dict) -> None:
         mem = db.get("memory")
         if mem:
             roles = ", ".join(f"{role} {mb:.0f}" for role, mb in mem["max_mb"].items())
+            anon = ", ".join(f"{role} {mb:.0f}" for role, mb in mem.get("max_anon_mb", {}).items())
             print(f"  peak memory (VmHWM, MB): {roles}; target ≤ {mem['target_mb']:.0f} MB each: "
-                  f"{'OK' if mem['ok'] else 'MISSED'}")
+                  f"{'OK' if mem['ok'] else 'MISSED'}; own memory (peak RssAnon, MB): {anon}")
 
 
 def print_summary(results: dict) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
@@ -19,6 +20,11 @@ settings.COMPTOIR["WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS"] = float("inf")
 # The worker's orphan-file sweep never scans the shared var/documents from a test database (tests/documents
 # sweep a temporary storage).
 settings.COMPTOIR["ORPHAN_SWEEP_HOURS"] = 0
+# Files a test stores without a storage of its own go to a temporary folder, never to the checkout's var/documents
+# (which `make run` uses: its orphan sweep would find a storage claimed by the test database).
+settings.STORAGES = {**settings.STORAGES, "documents": {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": tempfile.mkdtemp(prefix="comptoir-test-documents-")}}}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
