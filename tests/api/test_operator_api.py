@@ -176,6 +176,14 @@ def _break(cart: dict, how: str) -> object:
         broken["offers"] = []
     elif how == "bad-commercial-id":
         broken["commercial_id"] = "CART 1001/x"
+    elif how == "locale-too-long":  # found by the fuzzer: a 500 on PostgreSQL (varchar(10)) before
+        broken["customer"]["locale"] = "Type d'opération"
+    elif how == "customer-id-too-long":
+        broken["customer"]["customer_id"] = "C" * 101
+    elif how == "currency-not-iso":
+        broken["currency_iso_code"] = "EURO"
+    elif how == "shipping-label-too-long":
+        broken["shipping_type_label"] = "L" * 101
     elif how == "malformed-json":
         return json.dumps(broken)[:-5]
     elif how == "empty-body":
@@ -196,6 +204,10 @@ def _break(cart: dict, how: str) -> object:
         "customer-without-address",
         "no-offers",
         "bad-commercial-id",
+        "locale-too-long",
+        "customer-id-too-long",
+        "currency-not-iso",
+        "shipping-label-too-long",
         "malformed-json",
         "empty-body",
     ],

@@ -54,12 +54,13 @@ class Address(Schema):
 
 class Customer(Schema):
     model_config = ConfigDict(extra="ignore")
-    customer_id: str = Field(min_length=1)
-    civility: str | None = None
-    firstname: str = Field(min_length=1)
-    lastname: str = Field(min_length=1)
-    email: str | None = None
-    locale: str | None = "fr_FR"
+    # Lengths as the order's columns (PostgreSQL refuses a longer value: a 400 here, never a 500 there).
+    customer_id: str = Field(min_length=1, max_length=100)
+    civility: str | None = Field(default=None, max_length=20)
+    firstname: str = Field(min_length=1, max_length=100)
+    lastname: str = Field(min_length=1, max_length=100)
+    email: str | None = Field(default=None, max_length=254)
+    locale: str | None = Field(default="fr_FR", max_length=10, pattern=r"^[a-z]{2,3}([_-][A-Za-z0-9]{2,4})?$")
     billing_address: Address
     shipping_address: Address
 
@@ -83,8 +84,8 @@ class OfferLine(Schema):
 
 
 class PaymentInfo(Schema):
-    payment_type: str | None = "CB"
-    authorization_reference: str | None = None
+    payment_type: str | None = Field(default="CB", max_length=50)
+    authorization_reference: str | None = Field(default=None, max_length=100)
     authorization_expires: Instant | None = None
 
 
@@ -95,15 +96,15 @@ class ImportOrder(Schema):
     customer: Customer
     offers: list[OfferLine] = Field(min_length=1, max_length=500)
     scored: bool = Field(default=False, description="the storefront cleared fraud: skip STAGING")
-    shipping_zone_code: str = "FR"
-    shipping_zone_label: str = "France métropolitaine (hors Corse)"
-    shipping_type_code: str = "STD"
-    shipping_type_label: str = "Livraison standard"
-    currency_iso_code: str = "EUR"
+    shipping_zone_code: str = Field(default="FR", max_length=50)
+    shipping_zone_label: str = Field(default="France métropolitaine (hors Corse)", max_length=100)
+    shipping_type_code: str = Field(default="STD", max_length=50)
+    shipping_type_label: str = Field(default="Livraison standard", max_length=100)
+    currency_iso_code: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     vat_collected_by: str = "OPERATOR"
     payment_info: PaymentInfo = Field(default_factory=PaymentInfo)
-    channel_code: str | None = None
-    order_reference_for_customer: str | None = None
+    channel_code: str | None = Field(default=None, max_length=50)
+    order_reference_for_customer: str | None = Field(default=None, max_length=100)
 
 
 # --- response schemas (documentation: the views render their JSON themselves) -------------------------------
