@@ -53,7 +53,6 @@ import importlib
 import json
 import os
 import re
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -262,15 +261,9 @@ class BareServer:
 
     def stop(self) -> None:
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                    self.proc.wait(timeout=5)
-            except ProcessLookupError:
-                pass
+            from bench.httpbench import stop_group
+
+            stop_group(self.proc)
             self.proc = None
             self._log.close()
         if self._config_file:

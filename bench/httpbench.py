@@ -34,18 +34,30 @@ def cpu_busy() -> tuple[int, int]:
 
 def group_cpu_seconds(pgid: int) -> float:
     """CPU seconds (user+sys) of every live process in a process group (the gunicorn master and workers)."""
+    from bench.memory import group_pids
+
     total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid in group_pids(pgid):
         try:
-            with open(f"/proc/{entry}/stat") as f:
+            with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[2]) == pgid:  # fields[2] is pgrp (after pid and comm, state is fields[0])
-            total += int(fields[11]) + int(fields[12])
+        total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """SIGTERM to `proc`'s process group, SIGKILL after 15 s; a group already gone is fine."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+    except ProcessLookupError:
+        pass
 
 
 class Server:
@@ -93,15 +105,7 @@ class Server:
     def stop(self) -> None:
         if self.proc is None:
             return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
-        except ProcessLookupError:
-            pass
+        stop_group(self.proc)
         self.proc = None
         self._log.close()
 
