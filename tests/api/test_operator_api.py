@@ -184,6 +184,8 @@ def _break(cart: dict, how: str) -> object:
         broken["currency_iso_code"] = "EURO"
     elif how == "shipping-label-too-long":
         broken["shipping_type_label"] = "L" * 101
+    elif how == "tax-code-too-long":  # a 500 on PostgreSQL before (order line tax_code is varchar(20))
+        broken["offers"][0]["taxes"] = [{"code": "T" * 21, "rate": 20}]
     elif how == "malformed-json":
         return json.dumps(broken)[:-5]
     elif how == "empty-body":
@@ -208,6 +210,7 @@ def _break(cart: dict, how: str) -> object:
         "customer-id-too-long",
         "currency-not-iso",
         "shipping-label-too-long",
+        "tax-code-too-long",
         "malformed-json",
         "empty-body",
     ],
@@ -277,6 +280,27 @@ def test_reject_needs_a_reason(client: Client, shop: Shop, op_key: str) -> None:
     for response in responses:
         assert_error(response, 400, "VALIDATION_ERROR")
     assert order_snapshot(order) == before
+
+
+@pytest.mark.parametrize(("action", "field", "trigger"),
+                         [("reject", "reason", "REJECT"), ("request_documents", "note", "REQUEST_DOCUMENTS")])
+def test_a_fraud_reason_longer_than_its_column_is_400(
+    client: Client, shop: Shop, op_key: str, action: str, field: str, trigger: str
+) -> None:
+    # given an order in the fraud queue (the reason is kept in its history row's reason_label, 300 characters)
+    order = make_order(OrderState.STAGING, shop=shop)
+    before = order_snapshot(order)
+
+    # when the operator gives 301 characters (a 500 on PostgreSQL before), then exactly 300
+    too_long = put(client, f"{ORDERS}/{order.order_id}/{action}", op_key, {field: "m" * 301})
+    assert_error(too_long, 400, "VALIDATION_ERROR")
+    assert order_snapshot(order) == before
+    fits = put(client, f"{ORDERS}/{order.order_id}/{action}", op_key, {field: "m" * 300})
+
+    # then the first changes nothing and the second is taken whole
+    assert fits.status_code == 204
+    labels = set(order.history.filter(trigger=trigger).values_list("reason_label", flat=True))
+    assert labels == {"m" * 300}
 
 
 def test_reject_with_a_reason_cancels_the_order_and_releases_the_payment(

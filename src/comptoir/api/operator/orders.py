@@ -66,7 +66,7 @@ class Customer(Schema):
 
 
 class Tax(Schema):
-    code: str | None = None
+    code: str | None = Field(default=None, max_length=20)
     rate: Decimal = Field(ge=0, lt=100)
 
 
@@ -230,8 +230,14 @@ class Reason(Schema):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class FraudReason(Schema):
+    """Kept as the order's state_reason_label: 300 characters, as the back office's form."""
+
+    reason: str = Field(min_length=1, max_length=300)
+
+
 class Note(Schema):
-    note: str = Field(default="", max_length=500)
+    note: str = Field(default="", max_length=300)
 
 
 @router.put("/orders/{order_id}/approve", response={204: None}, summary="Fraud gate: approve")
@@ -241,7 +247,7 @@ def approve(request: HttpRequest, order_id: str) -> HttpResponse:
 
 
 @router.put("/orders/{order_id}/reject", response={204: None}, summary="Fraud gate: reject with a reason")
-def reject(request: HttpRequest, order_id: str, body: Reason) -> HttpResponse:
+def reject(request: HttpRequest, order_id: str, body: FraudReason) -> HttpResponse:
     services.reject_order(order_id=order_id, reason=body.reason, who=_operator(request))
     return HttpResponse(status=204)
 
