@@ -184,6 +184,10 @@ def _break(cart: dict, how: str) -> object:
         broken["currency_iso_code"] = "EURO"
     elif how == "shipping-label-too-long":
         broken["shipping_type_label"] = "L" * 101
+    elif how == "street-too-long":
+        broken["customer"]["shipping_address"]["street_1"] = "rue " * 64
+    elif how == "empty-city":
+        broken["customer"]["billing_address"]["city"] = ""
     elif how == "tax-code-too-long":  # a 500 on PostgreSQL before (order line tax_code is varchar(20))
         broken["offers"][0]["taxes"] = [{"code": "T" * 21, "rate": 20}]
     elif how == "malformed-json":
@@ -211,6 +215,8 @@ def _break(cart: dict, how: str) -> object:
         "currency-not-iso",
         "shipping-label-too-long",
         "tax-code-too-long",
+        "street-too-long",
+        "empty-city",
         "malformed-json",
         "empty-body",
     ],

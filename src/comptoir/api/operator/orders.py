@@ -34,22 +34,24 @@ def _operator(request: HttpRequest) -> services.Who:
 
 
 class Address(Schema):
+    """Kept as JSON on the order, then printed on invoices, labels and e-mails: bounded like a postal address."""
+
     model_config = ConfigDict(extra="ignore")
-    civility: str | None = None
-    firstname: str | None = None
-    lastname: str | None = None
-    company: str | None = None
-    company_2: str | None = None
-    street_1: str
-    street_2: str | None = None
-    zip_code: str
-    city: str
-    state: str | None = None
-    country: str | None = "France"
+    civility: str | None = Field(default=None, max_length=50)
+    firstname: str | None = Field(default=None, max_length=100)
+    lastname: str | None = Field(default=None, max_length=100)
+    company: str | None = Field(default=None, max_length=255)
+    company_2: str | None = Field(default=None, max_length=255)
+    street_1: str = Field(min_length=1, max_length=255)
+    street_2: str | None = Field(default=None, max_length=255)
+    zip_code: str = Field(min_length=1, max_length=20)
+    city: str = Field(min_length=1, max_length=100)
+    state: str | None = Field(default=None, max_length=100)
+    country: str | None = Field(default="France", max_length=100)
     country_iso_code: str = Field(default="FRA", min_length=3, max_length=3)
-    phone: str | None = None
-    phone_secondary: str | None = None
-    additional_info: str | None = None
+    phone: str | None = Field(default=None, max_length=50)
+    phone_secondary: str | None = Field(default=None, max_length=50)
+    additional_info: str | None = Field(default=None, max_length=500)
 
 
 class Customer(Schema):
