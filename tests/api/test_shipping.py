@@ -3,6 +3,7 @@ per-item reports, seek pagination, cross-shop isolation and bad input."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -103,6 +104,38 @@ def test_st01_shipping_everything_moves_the_order_to_shipped(client: Client, sho
     assert orders[0]["shipping_tracking"] == "6A0001"
     assert orders[0]["shipping_tracking_url"] == COLISSIMO_URL
     assert all(line["shipped_date"] for line in orders[0]["order_lines"])
+
+
+def test_st01_answers_each_shipment_as_st11_reads_it_back(client: Client, shop: Shop, key: str) -> None:
+    # given two orders, one with a parcel already (ST01 answers from the rows it writes, not from a read)
+    a = make_order(OrderState.SHIPPING, shop=shop, lines=2, quantity=2)
+    b = make_order(OrderState.SHIPPING, shop=shop, lines=1, quantity=3)
+    a1, a2 = _line_ids(a)
+    (b1,) = _line_ids(b)
+    post(client, "/api/shipments", key, {"shipments": [_shipment(b, {b1: 1}, shipped=False)]})
+    sku = a.lines.get(line_id=a2).offer_sku
+    Order.objects.filter(pk=a.pk).update(customer_debited_date=datetime(2025, 12, 1, 8, 30, tzinfo=UTC))
+
+    # when one call declares a shipped parcel (date given, package references, an invoice), a prepared one, and
+    # a second parcel of the same order
+    response = post(client, "/api/shipments", key, {"shipments": [
+        {"order_id": a.order_id, "shipped": True, "tracking": COLISSIMO, "invoice_reference": "F-9",
+         "shipped_date": "2026-01-02T03:04:05.678+01:00",
+         "shipment_lines": [{"order_line_id": a2, "quantity": 1, "package_reference": "P2"},
+                            {"offer_sku": sku, "quantity": 1}, {"order_line_id": a1, "quantity": 2}]},
+        _shipment(b, {b1: 1}, shipped=False, tracking={"carrier_name": "Coursier", "tracking_number": "C-1",
+                                                       "tracking_url": "https://coursier.example.com/C-1"}),
+        _shipment(b, {b1: 1}, shipped=True),
+    ]})
+
+    # then each shipment of the answer is, field for field and in order, what ST11 reads from the database
+    assert response.status_code == 201, response.content
+    created = body_of(response)["shipment_success"]
+    assert len(created) == 3 and body_of(response)["shipment_errors"] == [], body_of(response)
+    listed = {s["id"]: s for s in body_of(get(client, "/api/shipments", key, {"limit": 100}))["data"]}
+    assert created == [listed[s["id"]] for s in created]
+    assert created[0]["shipped_date"] == "2026-01-02T02:04:05Z"
+    assert [sl["package_reference"] for sl in created[0]["shipment_lines"]] == ["P2", None, None]
 
 
 def test_st01_future_ship_date_is_reported_as_an_error(client: Client, shop: Shop, key: str) -> None:

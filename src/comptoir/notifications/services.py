@@ -126,11 +126,13 @@ def _insert(model: type[Model], connection: Any) -> _Insert:
     return entry
 
 
-def insert_rows(model: type[Model], rows: list[dict[str, Any]]) -> None:
-    """INSERT rows given by field name (the others take their default), without the ORM's per-call compilation
-    and without reading back ids: for rows written on every transition (outbox, history, timers)."""
+def insert_rows(model: type[Model], rows: list[dict[str, Any]], *, returning: bool = False) -> list[int]:
+    """INSERT rows given by field name (the others take their default), without the ORM's per-call compilation:
+    for rows written on every transition (outbox, history, timers). With `returning`, the new primary keys, in
+    the order of `rows` (INSERT … RETURNING, at most _MULTI_ROW_MAX rows per statement, as bulk_create relies
+    on too); else nothing is read back (an empty list)."""
     if not rows:
-        return
+        return []
     connection = transaction.get_connection()
     insert = _insert(model, connection)
     defaults, factories = insert.defaults, insert.factories
@@ -146,10 +148,31 @@ def insert_rows(model: type[Model], rows: list[dict[str, Any]]) -> None:
         values.append(full)
     prepared = prepare_rows(insert.fields, insert.kinds, values, connection)
     with connection.cursor() as cursor:
+        if returning:
+            return _insert_returning(cursor, insert, model, prepared, connection)
         if len(prepared) > _MULTI_ROW_MAX:
             cursor.executemany(insert.sql, prepared)
         else:  # one statement of n rows: one round trip and one plan on PostgreSQL (an executemany pipelines n)
             cursor.execute(insert.multi_row_sql(len(prepared)), [v for row in prepared for v in row])
+    return []
+
+
+def _insert_returning(cursor: Any, insert: _Insert, model: type[Model], prepared: list[list[Any]],
+                      connection: Any) -> list[int]:
+    if not connection.features.can_return_rows_from_bulk_insert:  # SQLite before 3.35: one row at a time
+        ids = []
+        for row in prepared:
+            cursor.execute(insert.sql, row)
+            ids.append(cursor.lastrowid)
+        return ids
+    q = connection.ops.quote_name
+    pk = f" RETURNING {q(model._meta.db_table)}.{q(model._meta.pk.column)}"
+    ids = []
+    for start in range(0, len(prepared), _MULTI_ROW_MAX):
+        chunk = prepared[start:start + _MULTI_ROW_MAX]
+        cursor.execute(insert.multi_row_sql(len(chunk)) + pk, [v for row in chunk for v in row])
+        ids.extend(row[0] for row in cursor.fetchall())
+    return ids
 
 
 def sweep_outbox(worker_id: str) -> int:

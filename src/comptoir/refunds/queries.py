@@ -1,17 +1,23 @@
-"""Reads for refunds: each line's account (paid, given back, units in parcels), refunds of an order."""
+"""Reads for refunds: each line's account (paid, given back, units in parcels), refunds of an order. The reads of
+every refund (OR28, OR30) are compiled once per connection (orders.services.sql): the ORM's compilation of them
+cost more than running them."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
 
-from django.db.models import Q, Sum
+from django.db import transaction
+from django.db.models import Sum
 
 from comptoir.ledger import queries as ledger_queries
 from comptoir.orders.models import OrderLine
+from comptoir.orders.services.sql import fetch, fetch_rows
 from comptoir.orders.states import OrderState
-from comptoir.refunds.models import Refund
+from comptoir.refunds.models import Reason, ReasonType, Refund
 from comptoir.refunds.rules import LineAccount, RefundKind
-from comptoir.shipping.models import ShipmentLine, ShipmentStatus
+from comptoir.shipping.models import Shipment, ShipmentLine, ShipmentStatus
 
 # Line states in which every unit that was to ship has left.
 LEFT_STATES = frozenset({OrderState.SHIPPED, OrderState.TO_COLLECT, OrderState.RECEIVED, OrderState.CLOSED})
@@ -19,6 +25,69 @@ LEFT_STATES = frozenset({OrderState.SHIPPED, OrderState.TO_COLLECT, OrderState.R
 
 def balances(shop_id: int) -> dict[str, int]:
     return ledger_queries.balances(shop_id)
+
+
+def lines_of(line_ids: Sequence[str], shop_id: int | None) -> dict[str, tuple[str, int]]:
+    """line id → (order id, shop id) of the lines found (with `shop_id`, that shop's only)."""
+    ids = list(line_ids)
+    if shop_id is None:
+        rows = fetch_rows(("refund_lines_of", len(ids)),
+                          lambda: OrderLine.objects.filter(line_id__in=ids)
+                          .values_list("line_id", "order__order_id", "order__shop_id"), ids)
+    else:
+        rows = fetch_rows(("refund_shop_lines_of", len(ids)),
+                          lambda: OrderLine.objects.filter(line_id__in=ids).filter(order__shop_id=shop_id)
+                          .values_list("line_id", "order__order_id", "order__shop_id"), [*ids, shop_id])
+    return {line_id: (order_id, shop) for line_id, order_id, shop in rows}
+
+
+def active_reason(reason_type: ReasonType, code: str) -> Reason | None:
+    """The active reason of that type and code (the first by the model's order, as `.first()` would)."""
+    found = fetch(Reason, "active_reason",
+                  lambda: Reason.objects.filter(type=reason_type, code=code, active=True)[:1], [code, reason_type])
+    return found[0] if found else None
+
+
+def _accounts_sql(connection: Any) -> str:
+    """The refunds' sums per line and the units in parcels per (line, parcel status) of one order, in one
+    statement (params: the REFUND kind, the order pk twice). Each row: line pk, parcel status (NULL for the
+    refunds' row), then the refunds' seven sums (the units in parcels in the first column of them)."""
+    q = connection.ops.quote_name
+    r, s, sl = (q(m._meta.db_table) for m in (Refund, Shipment, ShipmentLine))
+    sums = ", ".join(f"SUM({r}.{q(Refund._meta.get_field(name).column)})" for name in (
+        "amount_cents", "amount_tax_cents", "shipping_cents", "shipping_tax_cents", "commission_fee_cents",
+        "commission_vat_cents"))
+    line, quantity = q(Refund._meta.get_field("line").column), q("quantity")
+    order = q(Refund._meta.get_field("order").column)
+    return (f"SELECT {r}.{line}, NULL, {sums}, SUM(CASE WHEN {r}.{q('kind')} = %s THEN {r}.{quantity} END) "
+            f"FROM {r} WHERE {r}.{order} = %s GROUP BY {r}.{line} "
+            f"UNION ALL SELECT {sl}.{q('order_line_id')}, {s}.{q('status')}, SUM({sl}.{quantity}), NULL, NULL, "
+            f"NULL, NULL, NULL, NULL FROM {sl} INNER JOIN {s} ON ({sl}.{q('shipment_id')} = {s}.{q('id')}) "
+            f"WHERE {s}.{q('order_id')} = %s GROUP BY {sl}.{q('order_line_id')}, {s}.{q('status')}")
+
+
+def _account_rows(order_pk: int) -> tuple[dict[int, list[int]], dict[int, int], dict[int, int]]:
+    """Per line pk: the refunds' sums (amount, its tax, shipping, its tax, fee, its VAT, refunded units), the units
+    in any parcel, the units in shipped parcels."""
+    connection = transaction.get_connection()
+    cache = connection.__dict__.setdefault("_comptoir_refund_sql", {})
+    sql = cache.get("accounts")
+    if sql is None:
+        sql = cache["accounts"] = _accounts_sql(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [RefundKind.REFUND.value, order_pk, order_pk])
+        rows = cursor.fetchall()
+    sums: dict[int, list[int]] = {}
+    in_any: dict[int, int] = defaultdict(int)
+    shipped: dict[int, int] = defaultdict(int)
+    for line_pk, status, *values in rows:
+        if status is None:  # SUM of a bigint is a numeric on PostgreSQL: ints, as the ORM's Sum gives them
+            sums[line_pk] = [0 if v is None else int(v) for v in values]
+        else:
+            in_any[line_pk] += int(values[0])
+            if status == ShipmentStatus.SHIPPED:
+                shipped[line_pk] += int(values[0])
+    return sums, in_any, shipped
 
 
 def _units(order_pk: int) -> tuple[dict[int, int], dict[int, int]]:
@@ -41,20 +110,15 @@ def shipped_units(order_pk: int) -> dict[str, int]:
     return {ids[pk]: units for pk, units in shipped.items()}
 
 
+_NO_SUMS = [0] * 7
+
+
 def line_accounts(order_pk: int, lines: list[OrderLine]) -> dict[str, LineAccount]:
-    """Every line's account, from two grouped queries (refunds, parcels) whatever the number of lines."""
-    sums = {
-        row["line_id"]: row
-        for row in Refund.objects.filter(order_id=order_pk).values("line_id").annotate(
-            amount=Sum("amount_cents"), amount_tax=Sum("amount_tax_cents"), shipping=Sum("shipping_cents"),
-            shipping_tax=Sum("shipping_tax_cents"), fee=Sum("commission_fee_cents"),
-            vat=Sum("commission_vat_cents"), refunded=Sum("quantity", filter=Q(kind=RefundKind.REFUND)),
-        )
-    }
-    in_any, shipped = _units(order_pk)
+    """Every line's account, from one statement (refunds' sums and parcels' units) whatever the number of lines."""
+    sums, in_any, shipped = _account_rows(order_pk)
     accounts = {}
     for line in lines:
-        s = sums.get(line.pk, {})
+        amount, amount_tax, shipping, shipping_tax, fee, vat, refunded = sums.get(line.pk, _NO_SUMS)
         if line.state in LEFT_STATES:  # every unit left, with or without parcels recorded (OR24 on old orders)
             shipped[line.pk] = in_any[line.pk] = max(shipped.get(line.pk, 0), line.quantity - line.canceled_quantity)
         accounts[line.line_id] = LineAccount(
@@ -63,10 +127,10 @@ def line_accounts(order_pk: int, lines: list[OrderLine]) -> dict[str, LineAccoun
             shipping_cents=line.shipping_price_cents, shipping_tax_cents=line.shipping_tax_cents,
             shipping_tax_rate=line.shipping_tax_rate, commission_fee_cents=line.commission_fee_cents,
             commission_vat_cents=line.commission_vat_cents,
-            back_amount_cents=s.get("amount") or 0, back_amount_tax_cents=s.get("amount_tax") or 0,
-            back_shipping_cents=s.get("shipping") or 0, back_shipping_tax_cents=s.get("shipping_tax") or 0,
-            back_commission_fee_cents=s.get("fee") or 0, back_commission_vat_cents=s.get("vat") or 0,
-            refunded_quantity=s.get("refunded") or 0, canceled_quantity=line.canceled_quantity,
+            back_amount_cents=amount, back_amount_tax_cents=amount_tax,
+            back_shipping_cents=shipping, back_shipping_tax_cents=shipping_tax,
+            back_commission_fee_cents=fee, back_commission_vat_cents=vat,
+            refunded_quantity=refunded, canceled_quantity=line.canceled_quantity,
             in_shipments_quantity=in_any.get(line.pk, 0), shipped_quantity=shipped.get(line.pk, 0),
         )
     return accounts

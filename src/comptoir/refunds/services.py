@@ -116,7 +116,7 @@ def _reason(code: str, reason_type: ReasonType, who: Who, cache: dict[str, Reaso
     if not code or not code.strip():
         raise RefundReasonInvalid("Un motif est obligatoire.", field="reason_code")
     if code not in cache:
-        reason = Reason.objects.filter(type=reason_type, code=code.strip(), active=True).first()
+        reason = queries.active_reason(reason_type, code.strip())
         if reason is None or (who.actor == Actor.SELLER and not reason.is_shop_right):
             label = "de remboursement" if reason_type == ReasonType.REFUND else "d'annulation"
             raise RefundReasonInvalid(f"Motif {label} inconnu : {code}.", field="reason_code")
@@ -143,11 +143,7 @@ def _check_requests(requests: Sequence[LineRequest]) -> None:
 
 def _orders_of(requests: Sequence[LineRequest], shop_id: int | None) -> dict[str, tuple[str, int]]:
     """line id → (order id, shop id), for the lines visible to the caller (another shop's line is not found)."""
-    query = OrderLine.objects.filter(line_id__in=[r.order_line_id for r in requests])
-    if shop_id is not None:
-        query = query.filter(order__shop_id=shop_id)
-    found = {line_id: (order_id, shop) for line_id, order_id, shop in
-             query.values_list("line_id", "order__order_id", "order__shop_id")}
+    found = queries.lines_of([r.order_line_id for r in requests], shop_id)
     for request in requests:
         if request.order_line_id not in found:
             raise OrderLineNotFound(f"Ligne de commande {request.order_line_id} introuvable.",
@@ -304,18 +300,27 @@ def _execute(requests: Sequence[LineRequest], kind: RefundKind, who: Who, shop_i
             )
             for p in plan.items
         ]
-        Refund.objects.bulk_create(rows)
-        if rows[0].pk is None:  # SQLite before RETURNING support: read the ids back
-            planned = {p.line.pk: p for p in plan.items}
-            rows = list(Refund.objects.filter(group_id=group).order_by("id"))
-            for row in rows:
-                row.order, row.line = planned[row.line_id].order, planned[row.line_id].line
+        _insert_refunds(rows)
         for order_id, (order, lines, _) in loaded.items():
             mine = [p for p in plan.items if p.order.order_id == order_id]
             _settle_order(order, lines, mine, kind, who, group)
         if verify is not None:
             verify(rows)
     return rows
+
+
+_REFUND_FIELDS = [f for f in Refund._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_refunds(rows: list[Refund]) -> None:
+    """INSERT … RETURNING the rows without the ORM's compilation (every refund comes here); each is then as
+    `bulk_create` leaves it: its id set, its order and line in place."""
+    ids = notification_services.insert_rows(
+        Refund, [{f.name: getattr(row, f.attname) for f in _REFUND_FIELDS} for row in rows], returning=True)
+    alias = transaction.get_connection().alias
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding, row._state.db = False, alias
 
 
 def _settle_order(order: Order, lines: list[OrderLine], planned: list[Planned], kind: RefundKind, who: Who,

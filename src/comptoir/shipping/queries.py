@@ -102,12 +102,6 @@ def shipments_page(f: ShipmentFilter, *, limit: int, page_token: str | None) -> 
     return _seek(_with_details(query), limit=limit, page_token=page_token)
 
 
-def shipments_of(shipment_ids: Sequence[str]) -> list[Shipment]:
-    """Shipments with their order and lines, in the order asked (for the bulk reports)."""
-    found = {s.shipment_id: s for s in _with_details(Shipment.objects.filter(shipment_id__in=list(shipment_ids)))}
-    return [found[sid] for sid in shipment_ids if sid in found]
-
-
 def shipments_of_order(order_pk: int) -> list[Shipment]:
     return list(_with_details(Shipment.objects.filter(order_id=order_pk)).order_by("id"))
 

@@ -76,6 +76,20 @@ def test_insert_rows_fills_the_model_defaults() -> None:
     assert (second.shop_id, second.payload, second.request_id) == (None, {}, "")
 
 
+def test_insert_rows_returning_gives_the_ids_in_the_order_of_the_rows() -> None:
+    # given more rows than one INSERT … RETURNING carries (32), each told apart by its order id
+    rows = [{"event_type": "ShipmentShipped", "order_id": f"O-{n}", "shop_id": n, "audience": "CUSTOMER",
+             "payload": {}, "next_attempt_at": INSTANT, "created_date": INSTANT} for n in range(70)]
+    # when they are inserted with their ids read back
+    with transaction.atomic():
+        ids = insert_rows(OutboxEvent, rows, returning=True)
+        nothing = insert_rows(OutboxEvent, rows[:1])
+    # then each id is its own row's, and a plain insert reads nothing back
+    assert dict(OutboxEvent.objects.filter(pk__in=ids).values_list("pk", "order_id")) == {
+        pk: f"O-{n}" for n, pk in enumerate(ids)}
+    assert len(set(ids)) == 70 and nothing == []
+
+
 def test_insert_rows_of_history_and_timers_read_back_alike() -> None:
     order = make_order(OrderState.WAITING_ACCEPTANCE)
     Timer.objects.all().delete()

@@ -247,3 +247,35 @@ def test_a_refund_the_provider_refuses_is_retried_with_a_new_key_and_the_operato
     assert refund.state == RefundState.REFUNDED and refund.transaction_number.startswith("sim_refund_")
     keys = sorted(PaymentOperation.objects.filter(kind="REFUND").values_list("idempotency_key", "succeeded"))
     assert keys == [(f"refund:{refund.pk}", False), (f"refund:{refund.pk}:retry1", True)]
+
+
+def test_line_accounts_sum_the_refunds_and_the_parcels_of_each_line() -> None:
+    # given a line with a shipped and a prepared parcel, a refund and a cancelation, and a line with neither
+    from comptoir.core import clock
+    from comptoir.refunds import queries
+    from comptoir.shipping import services as shipping_services
+
+    order = make_order(OrderState.SHIPPING, lines=2, quantity=3)
+    first, second = order.lines.order_by("index")
+    for shipped in (True, False):
+        shipping_services.create_shipment(shop_id=order.shop_id, who=SELLER, request=shipping_services.ShipmentRequest(
+            order_id=order.order_id, lines=[shipping_services.LineRequest(quantity=1, order_line_id=first.line_id)],
+            shipped=shipped))
+    for kind, n in (("REFUND", 1), ("CANCELATION", 2)):
+        Refund.objects.create(order=order, line=first, shop_id=order.shop_id, group_id=f"G{n}", kind=kind,
+                              mode="FULL", reason_code="22", reason_label="Geste", quantity=n, amount_cents=100 * n,
+                              amount_tax_cents=10 * n, shipping_cents=5 * n, shipping_tax_cents=n,
+                              commission_fee_cents=7 * n, commission_vat_cents=3 * n, actor="SELLER",
+                              created_date=clock.now())
+
+    # when the accounts are read
+    accounts = queries.line_accounts(order.pk, [first, second])
+
+    # then each sum is the line's own (refunded units count the REFUND rows only), as plain ints
+    a, b = accounts[first.line_id], accounts[second.line_id]
+    assert (a.back_amount_cents, a.back_amount_tax_cents, a.back_shipping_cents, a.back_shipping_tax_cents,
+            a.back_commission_fee_cents, a.back_commission_vat_cents) == (300, 30, 15, 3, 21, 9)
+    assert type(a.back_amount_cents) is int and type(a.in_shipments_quantity) is int
+    assert (a.refunded_quantity, a.in_shipments_quantity, a.shipped_quantity) == (1, 2, 1)
+    assert (b.back_amount_cents, b.back_commission_vat_cents, b.refunded_quantity, b.in_shipments_quantity,
+            b.shipped_quantity) == (0, 0, 0, 0, 0)

@@ -5,12 +5,14 @@ not grow with the number of parcels."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from comptoir.core import clock
 from comptoir.core.errors import ComptoirError
 from comptoir.notifications.models import OutboxEvent
 from comptoir.orders.errors import GuardRefused
@@ -147,6 +149,25 @@ def test_untracked_parcels_set_the_tracking_timer_and_tracked_ones_none() -> Non
     assert list(pending.values_list("order_id", flat=True)) == [untracked.pk]
     shipment = Shipment.objects.get(order=untracked)
     assert pending.get().due_at == services.tracking_due_at(shipment.shipped_date)  # type: ignore[arg-type]
+
+
+def test_a_later_untracked_parcel_keeps_the_timer_of_the_first_one(test_clock: Any) -> None:
+    # given an order whose first parcel left untracked a day ago
+    shop = ShopFactory()
+    order = make_order(OrderState.SHIPPING, shop=shop, lines=2)
+    first, second = _lines(order)
+    earlier = clock.now() - timedelta(days=1)
+    Order.objects.filter(pk=order.pk).update(customer_debited_date=earlier - timedelta(hours=1))
+    (parcel,) = _ship(shop.id, [_request(order, {first: 1}, tracking=None, shipped_date=earlier)])
+    assert isinstance(parcel, Shipment)
+
+    # when a second untracked parcel leaves now (the batch must read the earlier one to date the check)
+    (parcel,) = _ship(shop.id, [_request(order, {second: 1}, tracking=None)])
+    assert isinstance(parcel, Shipment)
+
+    # then the tracking check is still due from the first departure
+    pending = Timer.objects.get(order=order, kind=FlagTimerKind.TRACKING_MISSING, state=TimerState.PENDING)
+    assert pending.due_at == services.tracking_due_at(earlier)
 
 
 def test_st01_batches_report_each_item() -> None:

@@ -20,8 +20,10 @@ from comptoir.orders.services.lifecycle import (
     apply_transitions,
     check,
     lock_lines,
+    lock_lines_of,
     lock_order,
 )
+from comptoir.orders.services.sql import fetch, update_in_sql, write
 from comptoir.orders.states import DROPPED_LINE_STATES, OrderState, Transition, Trigger
 
 SHIPPABLE_STATES = frozenset({OrderState.SHIPPING})
@@ -41,6 +43,17 @@ def lock_for_shipping(*, order_id: str, shop_id: int | None,
             f" (attendu : {', '.join(sorted(states))})."
         )
     return order, lock_lines(order)
+
+
+def lock_shop_orders(*, shop_id: int, order_ids: Sequence[str]) -> tuple[list[Order], dict[int, list[OrderLine]]]:
+    """Lock a batch of the shop's orders (in id order: two batches never wait on each other crosswise), then
+    their lines (per order pk, by index); two compiled statements. Orders not found (or another shop's) are
+    left out."""
+    ids = sorted(set(order_ids))
+    orders = fetch(Order, ("lock_shop_orders", len(ids)),
+                   lambda: Order.objects.select_for_update().filter(shop_id=shop_id, order_id__in=ids).order_by("pk"),
+                   [*ids, shop_id])
+    return orders, lock_lines_of(orders)
 
 
 def accepted_quantities(lines: list[OrderLine]) -> dict[str, int]:
@@ -66,8 +79,9 @@ def note_shipments(notes: Sequence[tuple[Order, list[OrderLine], Mapping[str, da
     for order, _, _ in notes:
         by_version[order.version].append(order)
     for version, orders in by_version.items():
-        updated = Order.objects.filter(pk__in=[o.pk for o in orders], version=version).update(
-            version=version + 1, last_updated_date=now)
+        updated = write(("note_shipments_orders", len(orders)),
+                        update_in_sql(Order, ("version", "last_updated_date"), len(orders), where=("version",)),
+                        [[version + 1, now, *[o.pk for o in orders], version]])
         if updated != len(orders):
             raise OrderConflict()
         for order in orders:
@@ -80,7 +94,8 @@ def note_shipments(notes: Sequence[tuple[Order, list[OrderLine], Mapping[str, da
                 line.shipped_date = shipped_at
                 first[shipped_at].append(line.pk)
     for shipped_at, pks in first.items():
-        OrderLine.objects.filter(pk__in=pks).update(shipped_date=shipped_at, last_updated_date=now)
+        write(("note_shipments_lines", len(pks)), update_in_sql(OrderLine, ("shipped_date", "last_updated_date"),
+                                                                 len(pks)), [[shipped_at, now, *pks]])
 
 
 def ship_order(order: Order, lines: list[OrderLine], *, who: Who, shipped_at: datetime,

@@ -109,6 +109,26 @@ def fetch(model: type[M], key: Hashable, build: Callable[[], QuerySet[M]], param
     return [model.from_db(connection.alias, select.attnames, row) for row in rows]
 
 
+def fetch_rows(key: Hashable, build: Callable[[], QuerySet[Any]], params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """`fetch` for a `values_list()` query (aggregates included): its rows as tuples, converted as the ORM would."""
+    connection = transaction.get_connection()
+    cache = _cache(connection)
+    select = cache.get(key)
+    if select is None:
+        compiler = build().query.get_compiler(connection=connection)
+        sql, sample = compiler.as_sql()
+        if list(sample) != list(params):
+            raise AssertionError(f"{key}: the query's parameters {sample!r} are not {list(params)!r}")
+        converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+        select = cache[key] = _Select(sql, [], converters, compiler)
+    with connection.cursor() as cursor:
+        cursor.execute(select.sql, params)
+        rows: Any = cursor.fetchall()
+    if select.converters:
+        rows = select.compiler.apply_converters(rows, select.converters)
+    return [tuple(row) for row in rows]
+
+
 def write(key: Hashable, build: Callable[[Any], tuple[str, list[Any]]], rows: Sequence[Sequence[Any]]) -> int:
     """Run the statement `build(connection)` returns (SQL, the field of each parameter) once per row, as one
     executemany; each value is prepared for the database as its field would (notifications.services.prepare_rows).
@@ -143,14 +163,18 @@ def update_sql(model: type[Model], names: Sequence[str], where: Sequence[str]) -
     return build
 
 
-def update_in_sql(model: type[Model], names: Sequence[str], rows: int) -> Callable[[Any], tuple]:
-    """UPDATE `names` of `rows` rows given by primary key, to the same values (one statement, not one per row)."""
+def update_in_sql(model: type[Model], names: Sequence[str], rows: int,
+                  where: Sequence[str] = ()) -> Callable[[Any], tuple]:
+    """UPDATE `names` of `rows` rows given by primary key, to the same values (one statement, not one per row);
+    `where`: fields the rows must also equal (their values after the keys), e.g. the version read under lock."""
 
     def build(connection: Any) -> tuple[str, list[Any]]:
         q = connection.ops.quote_name
         pk = model._meta.pk
         sets = ", ".join(f"{q(f.column)} = %s" for f in _fields(model, names))
-        return (f"UPDATE {q(model._meta.db_table)} SET {sets} WHERE {q(pk.column)} IN ({', '.join(['%s'] * rows)})",
-                [*_fields(model, names), *[pk] * rows])
+        cond = "".join(f" AND {q(f.column)} = %s" for f in _fields(model, where))
+        return (f"UPDATE {q(model._meta.db_table)} SET {sets} "
+                f"WHERE {q(pk.column)} IN ({', '.join(['%s'] * rows)}){cond}",
+                [*_fields(model, names), *[pk] * rows, *_fields(model, where)])
 
     return build

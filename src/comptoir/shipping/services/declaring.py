@@ -21,10 +21,9 @@ from comptoir.core.errors import ComptoirError, ValidationError
 from comptoir.notifications import services as notification_services
 from comptoir.orders.errors import OrderInvalidState, OrderNotFound
 from comptoir.orders.events import OrderEvent
-from comptoir.orders.models import Order, OrderLine
 from comptoir.orders.services import Who
 from comptoir.orders.services import shipments as order_shipments
-from comptoir.orders.services.sql import writing
+from comptoir.orders.services.sql import fetch_rows, writing
 from comptoir.shipping import rules
 from comptoir.shipping.errors import ShipmentLineNotFound
 from comptoir.shipping.models import Shipment, ShipmentLine, ShipmentStatus
@@ -41,6 +40,7 @@ from comptoir.shipping.services.tracking import (
     resolve_tracking,
     schedule_tracking_checks,
     set_tracking,
+    set_tracking_timer,
     tracking_payload,
 )
 
@@ -61,6 +61,9 @@ class _Order:
     first_shipped: dict[str, datetime] = field(default_factory=dict)  # line id → when it first left, here
     parcels: list[tuple[Shipment, list[ShipmentLine]]] = field(default_factory=list)
     completed_at: datetime | None = None  # its last unit left with a parcel of this batch
+    # It had parcels before this batch (their lines: a parcel always has one, but OR23's for an order with
+    # nothing left, which only an order with other parcels can get). Without, the batch's parcels are all it has.
+    had_parcels: bool = False
 
 
 def create_shipment(*, shop_id: int, request: ShipmentRequest, who: Who) -> Shipment:
@@ -119,25 +122,32 @@ def _ship_alone(shop_id: int, request: ShipmentRequest, who: Who) -> Outcome:
 
 def _load(shop_id: int, order_ids: Sequence[str]) -> dict[str, _Order]:
     """Lock the orders (in id order: two batches never wait on each other crosswise), then their lines; and
-    read what their lines already have in shipments. Three queries (a batch holds at most a few hundred)."""
-    orders = list(Order.objects.select_for_update().filter(shop_id=shop_id, order_id__in=sorted(set(order_ids)))
-                  .order_by("pk"))
+    read what their lines already have in shipments. Three compiled statements (a batch holds at most a few
+    hundred orders)."""
+    orders, lines = order_shipments.lock_shop_orders(shop_id=shop_id, order_ids=order_ids)
     pks = [o.pk for o in orders]
-    lines: dict[int, list[Any]] = defaultdict(list)
-    for line in OrderLine.objects.select_for_update().filter(order_id__in=pks).order_by("order_id", "index"):
-        lines[line.order_id].append(line)
     line_ids = {line.pk: line.line_id for group in lines.values() for line in group}
     in_any: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     shipped: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    rows = (ShipmentLine.objects.filter(shipment__order_id__in=pks)
-            .values_list("shipment__order_id", "order_line_id", "shipment__status")
-            .annotate(units=Sum("quantity")).order_by())
-    for order_pk, line_pk, status, units in rows:
+    for order_pk, line_pk, status, units in _units_in_parcels(pks):
         in_any[order_pk][line_ids[line_pk]] += units
         if status == ShipmentStatus.SHIPPED:
             shipped[order_pk][line_ids[line_pk]] += units
+    had_parcels = set(in_any)
     return {o.order_id: _Order(o, lines[o.pk], order_shipments.accepted_quantities(lines[o.pk]),
-                               in_any[o.pk], shipped[o.pk]) for o in orders}
+                               in_any[o.pk], shipped[o.pk], had_parcels=o.pk in had_parcels) for o in orders}
+
+
+def _units_in_parcels(order_pks: list[int]) -> list[tuple[int, int, str, int]]:
+    """Per (order, line, parcel status): the units in parcels."""
+    if not order_pks:
+        return []
+    return fetch_rows(  # type: ignore[return-value]
+        ("units_in_parcels", len(order_pks)),
+        lambda: (ShipmentLine.objects.filter(shipment__order_id__in=order_pks)
+                 .values_list("shipment__order_id", "order_line_id", "shipment__status")
+                 .annotate(units=Sum("quantity")).order_by()),
+        order_pks)
 
 
 def _state_refusal(order_id: str, state: str) -> OrderInvalidState:
@@ -225,13 +235,53 @@ def _ship_together(shop_id: int, requests: Sequence[ShipmentRequest], who: Who) 
     touched = [work for work in orders.values() if work.parcels]
     if not touched:
         return outcomes
-    Shipment.objects.bulk_create([shipment for work in touched for shipment, _ in work.parcels])
-    ShipmentLine.objects.bulk_create([row for work in touched for _, rows in work.parcels for row in rows])
+    _insert_parcels(touched)
     order_shipments.note_shipments([(work.order, work.lines, work.first_shipped) for work in touched])
-    schedule_tracking_checks(work.order.pk for work in touched if work.first_shipped)
+    _schedule_tracking_checks([work for work in touched if work.first_shipped])
     _notify_parcels(touched)
     _ship_completed([work for work in touched if work.completed_at is not None], who)
     return outcomes
+
+
+_SHIPMENT_FIELDS = [f for f in Shipment._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_parcels(touched: list[_Order]) -> None:
+    """The parcels (INSERT … RETURNING their ids) then their lines, without the ORM's compilation. Each
+    Shipment is left as a read would give it, its lines in place of `shipment.lines.all()` (as prefetch_related
+    leaves them): the callers answer from the rows just written instead of reading them back."""
+    parcels = [(shipment, rows) for work in touched for shipment, rows in work.parcels]
+    ids = notification_services.insert_rows(
+        Shipment, [{f.name: getattr(shipment, f.attname) for f in _SHIPMENT_FIELDS} for shipment, _ in parcels],
+        returning=True)
+    alias = transaction.get_connection().alias
+    for (shipment, rows), pk in zip(parcels, ids, strict=True):
+        shipment.pk = pk
+        shipment._state.adding, shipment._state.db = False, alias
+        for row in rows:
+            row.shipment = shipment  # again, now that it has its id
+    notification_services.insert_rows(ShipmentLine, [
+        {"shipment": row.shipment_id, "order_line": row.order_line_id, "quantity": row.quantity,
+         "package_reference": row.package_reference}
+        for _, rows in parcels for row in rows
+    ])
+    for shipment, rows in parcels:
+        cached = ShipmentLine.objects.none()
+        cached._result_cache, cached._prefetch_done = rows, True
+        shipment._prefetched_objects_cache = {"lines": cached}
+
+
+def _schedule_tracking_checks(shipped: list[_Order]) -> None:
+    """`schedule_tracking_checks` for the orders that had a parcel leave: for an order without earlier parcels
+    its untracked ones are known (this batch's), so only the others are read again."""
+    earlier = [work.order.pk for work in shipped if work.had_parcels]
+    if earlier:
+        schedule_tracking_checks(earlier)
+    for work in sorted((w for w in shipped if not w.had_parcels), key=lambda w: w.order.pk):
+        firsts = [s.shipped_date for s, _ in work.parcels if s.status == ShipmentStatus.SHIPPED
+                  and not s.tracking_number and s.shipped_date is not None]
+        if firsts:
+            set_tracking_timer(work.order.pk, min(firsts))
 
 
 def _notify_parcels(touched: list[_Order]) -> None:
@@ -258,10 +308,14 @@ def _ship_completed(completed: list[_Order], who: Who) -> None:
     if not completed:
         return
     trackings: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for shipment in (Shipment.objects.filter(order_id__in=[work.order.pk for work in completed])
-                     .order_by("order_id", "id")
-                     .only("order_id", "shipment_id", "carrier_name", "tracking_number", "tracking_url")):
-        if shipment.has_tracking:
-            trackings[shipment.order_id].append(tracking_payload(shipment))
+    for work in completed:
+        if not work.had_parcels:  # its parcels are this batch's, in id order
+            trackings[work.order.pk] = [tracking_payload(s) for s, _ in work.parcels if s.has_tracking]
+    earlier = [work.order.pk for work in completed if work.had_parcels]
+    if earlier:
+        for shipment in (Shipment.objects.filter(order_id__in=earlier).order_by("order_id", "id")
+                         .only("order_id", "shipment_id", "carrier_name", "tracking_number", "tracking_url")):
+            if shipment.has_tracking:
+                trackings[shipment.order_id].append(tracking_payload(shipment))
     order_shipments.ship_orders([(work.order, work.lines, work.completed_at, {"trackings": trackings[work.order.pk]})
                                  for work in completed if work.completed_at is not None], who=who)

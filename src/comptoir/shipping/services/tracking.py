@@ -33,7 +33,8 @@ def _untracked() -> Any:
                                    tracking_missing_flagged=False, shipped_date__isnull=False)
 
 
-def _set_tracking_timer(order_pk: int, first_untracked: datetime | None) -> None:
+def set_tracking_timer(order_pk: int, first_untracked: datetime | None) -> None:
+    """The order's TRACKING_MISSING timer for its first untracked parcel's departure (none: cancel it)."""
     kind = FlagTimerKind.TRACKING_MISSING
     if first_untracked is None:
         timer_services.cancel(order_pk=order_pk, kinds=[kind])  # type: ignore[list-item]
@@ -46,7 +47,7 @@ def _set_tracking_timer(order_pk: int, first_untracked: datetime | None) -> None
 def schedule_tracking_check(order_pk: int) -> None:
     """One pending TRACKING_MISSING timer per order, due when its first unflagged untracked parcel reaches
     24 business hours; none when every shipped parcel has tracking (adding it cancels the timer)."""
-    _set_tracking_timer(order_pk, untracked_shipments(order_pk).aggregate(first=Min("shipped_date"))["first"])
+    set_tracking_timer(order_pk, untracked_shipments(order_pk).aggregate(first=Min("shipped_date"))["first"])
 
 
 def schedule_tracking_checks(order_pks: Iterable[int]) -> None:
@@ -60,7 +61,7 @@ def schedule_tracking_checks(order_pks: Iterable[int]) -> None:
                 .annotate(first=Min("shipped_date")).values_list("order_id", "first"))
         firsts.update(rows)
     for order_pk, first in sorted(firsts.items()):
-        _set_tracking_timer(order_pk, first)
+        set_tracking_timer(order_pk, first)
 
 
 def resolve_tracking(request: TrackingRequest | None, order: Any,
