@@ -136,6 +136,9 @@ def database_from_url(url: str) -> dict:
         # Tests need a file (several threads and processes share it), not Django's in-memory default.
         config["TEST"] = {"NAME": str(VAR_DIR / f"test-comptoir{TEST_DB_SUFFIX}.sqlite3")}
     else:
+        # Django's backend with a health check that reads the idle socket instead of sending SELECT 1 (db/postgresql).
+        if config["ENGINE"] == "django.db.backends.postgresql":
+            config["ENGINE"] = "comptoir.db.postgresql"
         config["TEST"] = {"NAME": f"test_comptoir{TEST_DB_SUFFIX}"}
     return config
 
