@@ -82,9 +82,8 @@ API_MIDDLEWARE = [
     "comptoir.observability.ratelimit.RateLimitMiddleware",
     # Then, as right after ApiErrorBodyMiddleware in MIDDLEWARE: the API's writes pass here (a request runs it once).
     "comptoir.api.idempotency.IdempotencyMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Django's LocaleMiddleware, CommonMiddleware and XFrameOptionsMiddleware as they act on the API, in one step.
+    "comptoir.api.middleware.ApiResponseMiddleware",
 ]
 
 ROOT_URLCONF = "comptoir.urls"
