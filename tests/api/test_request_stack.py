@@ -5,6 +5,7 @@ so that trimming the stack's per-request work changes none of it."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -169,3 +170,16 @@ def test_the_language_memo_stays_bounded(client: Client, key: str) -> None:
         client.get("/api/orders", HTTP_AUTHORIZATION=key, HTTP_ACCEPT_LANGUAGE=f"en;q=0.{i % 10}, x-{i}")
 
     assert len(middleware._LANGUAGES) <= middleware._LANGUAGES_KEPT
+
+
+def test_settings_changed_at_run_time_still_apply(client: Client, key: str, settings: Any) -> None:
+    # given X-Frame-Options relaxed, then PREPEND_WWW on (Django's own middleware take over: a redirect to www.)
+    settings.X_FRAME_OPTIONS = "SAMEORIGIN"
+    relaxed = client.get("/api/orders", HTTP_AUTHORIZATION=key)
+    settings.PREPEND_WWW = True
+    settings.ALLOWED_HOSTS = ["testserver", "www.testserver"]
+    redirected = client.get("/api/orders", HTTP_AUTHORIZATION=key)
+
+    assert relaxed["X-Frame-Options"] == "SAMEORIGIN"
+    assert redirected.status_code == 301
+    assert redirected["Location"] == "http://www.testserver/api/orders"
