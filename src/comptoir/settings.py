@@ -82,9 +82,8 @@ API_MIDDLEWARE = [
     "comptoir.observability.ratelimit.RateLimitMiddleware",
     # Then, as right after ApiErrorBodyMiddleware in MIDDLEWARE: the API's writes pass here (a request runs it once).
     "comptoir.api.idempotency.IdempotencyMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Django's LocaleMiddleware, CommonMiddleware and XFrameOptionsMiddleware as they act on the API, in one step.
+    "comptoir.api.middleware.ApiResponseMiddleware",
 ]
 
 ROOT_URLCONF = "comptoir.urls"
@@ -136,6 +135,9 @@ def database_from_url(url: str) -> dict:
         # Tests need a file (several threads and processes share it), not Django's in-memory default.
         config["TEST"] = {"NAME": str(VAR_DIR / f"test-comptoir{TEST_DB_SUFFIX}.sqlite3")}
     else:
+        # Django's backend with a health check that reads the idle socket instead of sending SELECT 1 (db/postgresql).
+        if config["ENGINE"] == "django.db.backends.postgresql":
+            config["ENGINE"] = "comptoir.db.postgresql"
         config["TEST"] = {"NAME": f"test_comptoir{TEST_DB_SUFFIX}"}
     return config
 

@@ -36,8 +36,15 @@ class LazyShop:
         return getattr(self._shop, name)
 
 
-class ShopKey(APIKeyHeader):
+class _AuthorizationHeader(APIKeyHeader):
     param_name = "Authorization"
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # From META: request.headers would build a dict of every header on each request.
+        return request.META.get("HTTP_AUTHORIZATION")
+
+
+class ShopKey(_AuthorizationHeader):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         owner = shop_services.key_owner(raw_key(key))
@@ -52,8 +59,7 @@ class ShopKey(APIKeyHeader):
         return shop
 
 
-class OperatorKey(APIKeyHeader):
-    param_name = "Authorization"
+class OperatorKey(_AuthorizationHeader):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         api_key = shop_services.authenticate_key(raw_key(key))

@@ -78,7 +78,7 @@ class IdempotencyMiddleware:
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():  # no NUL: PostgreSQL refuses it
             return _error(400, f"En-tête {HEADER} invalide : de 1 à {MAX_KEY_LENGTH} caractères imprimables.",
                           "IDEMPOTENCY_KEY_INVALID")
-        caller = raw_key(request.headers.get("Authorization"))
+        caller = raw_key(request.META.get("HTTP_AUTHORIZATION"))
         if not caller:
             return self.get_response(request)  # no key to scope it by: the call answers 401 anyway
         fingerprint = {"method": request.method or "", "path": request.get_full_path(),

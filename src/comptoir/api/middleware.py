@@ -1,7 +1,8 @@
 """Under /api/, every error answers with Mirakl's JSON body — also the 404 of an unknown path and the 405
 of a wrong method, which Django and ninja render as HTML by default. API requests also skip the back offices'
 middleware (sessions, CSRF, users, messages, static files, htmx): none of it applies to a keyed JSON call,
-and running it cost a noticeable share of a small request (OR21)."""
+and running it cost a noticeable share of a small request (OR21). ApiResponseMiddleware does in one step what
+Django's locale, common and clickjacking middleware did to an API answer."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ from django.conf import settings
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.common import CommonMiddleware
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.module_loading import import_string
 
 from comptoir.api.errors import error_body
@@ -72,4 +78,58 @@ class ApiErrorBodyMiddleware:
             if response.has_header("Allow"):
                 converted["Allow"] = response["Allow"]
             return converted
+        return response
+
+
+# Accept-Language header → language, for requests without cookies (the language cookie comes first). Bounded: a
+# client could send a new header each time.
+_LANGUAGES: dict[str, str] = {}
+_LANGUAGES_KEPT = 256
+
+
+def api_language(request: HttpRequest) -> str:
+    """LocaleMiddleware's choice for a path without a language prefix (none under /api/: urls.py uses no
+    i18n_patterns): the language cookie, else Accept-Language, among settings.LANGUAGES, else LANGUAGE_CODE."""
+    meta = request.META
+    if "HTTP_COOKIE" in meta:
+        return translation.get_language_from_request(request)
+    accept = meta.get("HTTP_ACCEPT_LANGUAGE", "")
+    language = _LANGUAGES.get(accept)
+    if language is None:
+        language = translation.get_language_from_request(request)
+        if len(_LANGUAGES) >= _LANGUAGES_KEPT:
+            _LANGUAGES.clear()
+        _LANGUAGES[accept] = language
+    return language
+
+
+class ApiResponseMiddleware:
+    """What LocaleMiddleware, CommonMiddleware and XFrameOptionsMiddleware do to an API request and its answer, in
+    one step of API_MIDDLEWARE: the language (api_language; Vary and Content-Language), the host check (a 400 for a
+    host outside ALLOWED_HOSTS), Content-Length, APPEND_SLASH's redirect of a 404, X-Frame-Options. Django's three
+    ran path lookups (language prefixes) and three middleware layers per request for the same effect. With
+    DISALLOWED_USER_AGENTS or PREPEND_WWW set (Comptoir sets neither), Django's three run instead."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.common = CommonMiddleware(get_response)
+        self.django = LocaleMiddleware(convert_exception_to_response(
+            CommonMiddleware(convert_exception_to_response(XFrameOptionsMiddleware(get_response)))))
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.DISALLOWED_USER_AGENTS or settings.PREPEND_WWW:  # read per request, as Django's three do
+            return self.django(request)
+        translation.activate(api_language(request))
+        request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+        request.get_host()  # DisallowedHost → 400, as CommonMiddleware
+        response = self.get_response(request)
+        # In the order Django's three act on the way out: X-Frame-Options, Content-Length, Vary, Content-Language.
+        if response.get("X-Frame-Options") is None and not getattr(response, "xframe_options_exempt", False):
+            response.headers["X-Frame-Options"] = getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()
+        response = self.common.process_response(request, response)
+        if response.has_header("Vary"):
+            patch_vary_headers(response, ("Accept-Language",))
+        else:
+            response.headers["Vary"] = "Accept-Language"
+        response.headers.setdefault("Content-Language", translation.get_language())
         return response

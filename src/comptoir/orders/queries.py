@@ -117,17 +117,19 @@ def order_rows_page(
 ) -> RowPage:
     """A page of complete orders as plain rows (building model instances, parsing every date and Decimal was most
     of an OR11 page of 100), in three statements: the page's pks with the count (a subquery computed once; only a
-    page past the end needs a statement of its own for it), their rows, their lines. The three are compiled once
-    and kept (see _page_pks and _rows_of): compiling them cost more than running them."""
+    page past the end needs a statement of its own for it), their rows, their lines (those two in one round trip
+    on PostgreSQL). The three are compiled once and kept (see _page_pks and _rows_of): compiling them cost more
+    than running them."""
     found = _page_pks(f, sort, descending, offset, limit)
     if not found:
         return RowPage([], {}, filtered_orders(f).count() if offset else 0)
     pks = [pk for pk, _ in found]
+    order_rows, line_rows = _rows_and_lines_of(pks, tuple(columns.values()), tuple(line_columns.values()))
     make_order = _row_type("OrderRow", ("pk", *columns))._make
-    by_pk = {row[0]: make_order(row) for row in _rows_of(_orders_by_pk, pks, tuple(columns.values()))}
+    by_pk = {row[0]: make_order(row) for row in order_rows}
     make_line = _row_type("OrderLineRow", ("pk", "order_pk", *line_columns))._make
     lines: dict[int, list[Any]] = {pk: [] for pk in pks}
-    for row in _rows_of(_lines_by_order_pk, pks, tuple(line_columns.values())):
+    for row in line_rows:
         lines[row[1]].append(make_line(row))
     return RowPage([by_pk[pk] for pk in pks], lines, total=found[0][1])
 
@@ -302,6 +304,32 @@ def _rows_of(build: _Build, pks: list[int], columns: tuple[Column, ...]) -> list
         else:
             cursor.execute(statement.sql, (*statement.params, *pks))
         rows = cursor.fetchall()
+    return _converted(statement, rows)
+
+
+def _rows_and_lines_of(
+    pks: list[int], columns: tuple[Column, ...], line_columns: tuple[Column, ...],
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The rows of the page's orders and of their lines. On PostgreSQL both statements go in one round trip (one
+    simple-protocol query of two statements, read with nextset): a round trip less per OR11 page."""
+    connection = read_connection()
+    if connection.vendor == "postgresql" and len(pks) <= _KEPT_UP_TO:
+        orders = _statement(_orders_by_pk, len(pks), columns, connection.vendor)
+        lines = _statement(_lines_by_order_pk, len(pks), line_columns, connection.vendor)
+        if orders is not None and lines is not None and orders.around_pks and lines.around_pks:
+            listed = ", ".join(str(int(pk)) for pk in pks)
+            with connection.cursor() as cursor:
+                cursor.execute(f"{orders.around_pks[0]}{listed}{orders.around_pks[1]}; "
+                               f"{lines.around_pks[0]}{listed}{lines.around_pks[1]}")
+                order_rows = cursor.fetchall()
+                if not cursor.nextset():
+                    raise RuntimeError("the lines' statement of an OR11 page returned no result")
+                line_rows = cursor.fetchall()
+            return _converted(orders, order_rows), _converted(lines, line_rows)
+    return _rows_of(_orders_by_pk, pks, columns), _rows_of(_lines_by_order_pk, pks, line_columns)
+
+
+def _converted(statement: _Statement, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     if not statement.converters or not rows:
         return rows
     # What the ORM does after reading (e.g. SQLite's 0 and 1 into booleans), a column at a time.
