@@ -23,6 +23,11 @@ def balances(shop_id: int) -> dict[str, int]:
         .annotate(total=Sum("amount_cents"))
         .values_list("account", "total")
     )
+    return balances_of(sums)
+
+
+def balances_of(sums: dict[str, int | None]) -> dict[str, int]:
+    """The balances from each shop account's sum of entries (no entry: 0)."""
     return {
         "pending": int(sums.get(Account.SHOP_PENDING) or 0),
         "payable": int(sums.get(Account.SHOP_PAYABLE) or 0),

@@ -44,6 +44,28 @@ def test_reception_moves_the_order_value_to_payable() -> None:
     assert _postings_balance()
 
 
+def test_the_locked_balances_of_a_refund_are_the_sums_of_the_shops_entries_only() -> None:
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    # given one shop with a pending and a payable order, and another shop's order
+    pending = make_order(OrderState.SHIPPING)
+    received = make_order(OrderState.RECEIVED, shop=pending.shop)
+    make_order(OrderState.RECEIVED)
+
+    # when a refund locks the shop and reads its balances (in its transaction; never outside one)
+    with transaction.atomic():
+        locked = services.lock_shop_balances(pending.shop_id)
+    with pytest.raises(TransactionManagementError):
+        services.lock_shop_balances(pending.shop_id)
+
+    # then they are that shop's own sums, as the back office reads them, with no entry making a zero
+    assert locked == {"pending": _net(pending), "payable": _net(received), "paid": 0}
+    assert locked == queries.balances(pending.shop_id)
+    with transaction.atomic():
+        assert services.lock_shop_balances(ShopFactory().pk) == {"pending": 0, "payable": 0, "paid": 0}
+
+
 def test_refused_lines_are_never_credited() -> None:
     from comptoir.orders import services as order_services
     from comptoir.orders.rules import Decision
