@@ -26,6 +26,7 @@ from comptoir.ledger.rules import (
     reception_postings,
     refund_postings,
 )
+from comptoir.notifications import services as notification_services
 from comptoir.shops.models import Shop
 
 
@@ -40,10 +41,13 @@ class _Batch:
 _batch: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("ledger_batch", default=None)
 
 
-def _insert_sql(connection, fields: list) -> str:  # noqa: ANN001
-    q = connection.ops.quote_name
-    return (f"INSERT INTO {q(LedgerEntry._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))})")
+# Entries per INSERT: a reception sweep's batch of 200 orders posts some 3,600 of them.
+_ROWS_PER_INSERT = 100
+
+
+def _insert(rows: list[list]) -> None:
+    """Rows prepared in the order of LedgerEntry's fields (its id aside), as multi-row INSERTs."""
+    notification_services.insert_prepared(LedgerEntry, rows, max_rows=_ROWS_PER_INSERT)
 
 
 def _post(*, shop_id: int, order_id: str, legs: list[Leg], payout: Payout | None = None) -> None:
@@ -73,8 +77,7 @@ def _post(*, shop_id: int, order_id: str, legs: list[Leg], payout: Payout | None
     if batch is not None:
         batch.rows.extend(rows)  # written by `batched` at its end, in this same transaction
         return
-    with connection.cursor() as cursor:
-        cursor.executemany(_insert_sql(connection, fields), rows)
+    _insert(rows)
 
 
 def post_order_debit(*, shop_id: int, order_id: str, lines: list[LineMoney]) -> None:
@@ -134,10 +137,7 @@ def batched(*, received_order_ids: Sequence[str] = ()) -> Iterator[None]:
     finally:
         _batch.reset(token)
     if batch.rows:  # not on error: the transaction rolls back anyway
-        connection = transaction.get_connection()
-        fields = [f for f in LedgerEntry._meta.concrete_fields if not f.primary_key]
-        with connection.cursor() as cursor:
-            cursor.executemany(_insert_sql(connection, fields), batch.rows)
+        _insert(batch.rows)
 
 
 def run_payout(*, by: str) -> Payout:

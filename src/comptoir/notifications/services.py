@@ -98,12 +98,16 @@ class _Insert:
         sql = self.multi.get(rows)
         if sql is None:
             head, _, row = self.sql.partition(" VALUES ")
-            sql = self.multi[rows] = f"{head} VALUES {', '.join([row] * rows)}"
+            sql = f"{head} VALUES {', '.join([row] * rows)}"
+            if rows <= _CACHED_ROWS:  # the larger ones (a sweep's batch) vary in size: built each time, cheaply
+                self.multi[rows] = sql
         return sql
 
 
-# Up to this many rows, insert_rows sends one INSERT of all of them (a transition writes a handful).
-_MULTI_ROW_MAX = 32
+# The multi-row INSERTs of up to this many rows are kept per connection (a transition writes a handful).
+_CACHED_ROWS = 32
+# Parameters of one INSERT: under PostgreSQL's limit (65,535) and SQLite's (32,766 since 3.32; `_max_params`).
+_MAX_PARAMS = 30_000
 
 
 def _insert(model: type[Model], connection: Any) -> _Insert:
@@ -126,9 +130,40 @@ def _insert(model: type[Model], connection: Any) -> _Insert:
     return entry
 
 
+def _max_params(connection: Any) -> int:
+    limit = getattr(connection, "_comptoir_max_params", None)  # the database's own, read once per connection
+    if limit is None:
+        limit = 65_535
+        if connection.vendor == "sqlite":
+            import sqlite3
+
+            connection.ensure_connection()
+            limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        connection._comptoir_max_params = limit
+    return min(limit, _MAX_PARAMS)
+
+
+def insert_prepared(model: type[Model], prepared: Sequence[Sequence[Any]], *, max_rows: int | None = None) -> None:
+    """INSERT rows already prepared for the database, in the order of the model's concrete fields but its primary
+    key: multi-row statements of at most `max_rows` rows (and of as many as the database's parameter limit
+    allows): one round trip and one plan per statement on PostgreSQL, where an executemany pipelines n."""
+    if not prepared:
+        return
+    connection = transaction.get_connection()
+    insert = _insert(model, connection)
+    per = max(1, _max_params(connection) // len(insert.fields))
+    if max_rows is not None:
+        per = min(per, max_rows)
+    with connection.cursor() as cursor:
+        for start in range(0, len(prepared), per):
+            chunk = prepared[start:start + per]
+            cursor.execute(insert.multi_row_sql(len(chunk)), [v for row in chunk for v in row])
+
+
 def insert_rows(model: type[Model], rows: list[dict[str, Any]]) -> None:
     """INSERT rows given by field name (the others take their default), without the ORM's per-call compilation
-    and without reading back ids: for rows written on every transition (outbox, history, timers)."""
+    and without reading back ids: for rows written on every transition (outbox, history, timers). A sweep's batch
+    is one statement (`insert_prepared`)."""
     if not rows:
         return
     connection = transaction.get_connection()
@@ -144,12 +179,7 @@ def insert_rows(model: type[Model], rows: list[dict[str, Any]]) -> None:
                 value = defaults[f.name] if f.name in defaults else factories[f.name].get_default()
             full.append(value)
         values.append(full)
-    prepared = prepare_rows(insert.fields, insert.kinds, values, connection)
-    with connection.cursor() as cursor:
-        if len(prepared) > _MULTI_ROW_MAX:
-            cursor.executemany(insert.sql, prepared)
-        else:  # one statement of n rows: one round trip and one plan on PostgreSQL (an executemany pipelines n)
-            cursor.execute(insert.multi_row_sql(len(prepared)), [v for row in prepared for v in row])
+    insert_prepared(model, prepare_rows(insert.fields, insert.kinds, values, connection))
 
 
 def sweep_outbox(worker_id: str) -> int:
