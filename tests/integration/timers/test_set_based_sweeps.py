@@ -286,3 +286,20 @@ def test_worker_once_only_timers_leaves_the_outbox_and_only_outbox_delivers_it(t
     # when it then runs the outbox only, they are delivered
     call_command("worker", "--once", "--only", "outbox")
     assert set(events.values_list("state", flat=True)) == {OutboxState.SENT}
+
+
+def test_insert_rows_of_a_batch_keeps_awkward_values_as_given() -> None:
+    # given outbox rows whose texts hold quotes, commas, braces, backslashes and accents, a column of NULLs only,
+    # and nested JSON (PostgreSQL sends them as one array per column)
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    texts = ['a "quoted", {braced} \\ back', "l'été, NULL", "", "{}", "NULL"]
+    rows = [{"event_type": text or "x", "order_id": text, "shop_id": None, "audience": "SELLER",
+             "payload": {"text": text, "list": [1, {"k": None}]}, "next_attempt_at": now, "created_date": now,
+             "request_id": text} for text in texts]
+    # when inserted as one batch
+    with transaction.atomic():
+        notification_services.insert_rows(OutboxEvent, rows)
+    # then each reads back exactly as given
+    got = list(OutboxEvent.objects.order_by("id").values_list("order_id", "shop_id", "payload", "request_id",
+                                                              "claimed_until", "created_date"))
+    assert got == [(text, None, {"text": text, "list": [1, {"k": None}]}, text, None, now) for text in texts]
