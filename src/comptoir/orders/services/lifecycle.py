@@ -78,7 +78,6 @@ _ORDER_FIELDS = (
 _LINE_FIELDS = ("state", "state_reason_code", "state_reason_label", "last_updated_date", "debited_date",
                 "shipped_date", "received_date")
 _UPDATE_ORDER = update_sql(Order, _ORDER_FIELDS, ("id", "version"))
-_UPDATE_LINE = update_sql(OrderLine, _LINE_FIELDS, ("id",))
 
 
 def lock_order(order_id: str, *, shop_id: int | None = None) -> Order:
