@@ -523,7 +523,8 @@ def ceiling(db: Db, columns: dict[str, list[str]], kind: str) -> dict:
     row a person's action writes with one statement per table and set of values: UPDATE … WHERE id IN (≤100 keys)
     for orders (under their version), lines, payments, offers (the reason by CASE) and timers, one UPDATE …
     RETURNING for the shops it suspends, multi-row INSERTs for history, outbox, provider charges and payment
-    operations, new timers, and ledger entries (≤100 rows a statement). Outbox delivery (render and send the
+    operations, new timers, and ledger entries (≤100 rows a statement; on PostgreSQL as one array per column,
+    `unnest`, as the sweep's insert_prepared writes them there). Outbox delivery (render and send the
     mails, mark SENT) is not replayed: the figure is the ceiling of the sweep alone (`orders_per_s`)."""
     pg = db.pg
     lock = " FOR UPDATE" if pg else ""
@@ -547,12 +548,26 @@ def ceiling(db: Db, columns: dict[str, list[str]], kind: str) -> dict:
     def chunks(seq: list, size: int = 100) -> list[list]:
         return [seq[k:k + size] for k in range(0, len(seq), size)]
 
+    pg_types: dict[str, dict[str, str]] = {}
+
     def insert(table: str, cols: list[str], rows: list, tail: str = "") -> None:
-        if rows:
-            quoted = ", ".join(f'"{c}"' for c in cols)
-            cur.execute(db.q(f'INSERT INTO "{table}" ({quoted}) VALUES '
-                             + ", ".join([f"({marks(len(cols))})"] * len(rows)) + tail),
-                        [v for row in rows for v in row])
+        """Multi-row VALUES on SQLite; on PostgreSQL one array per column (`unnest`), as the sweep writes there
+        (notifications.services.insert_prepared)."""
+        if not rows:
+            return
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        if pg and len(rows) > 1:
+            if table not in pg_types:
+                cur.execute("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                            "WHERE attrelid = %s::regclass AND attnum > 0", (table,))
+                pg_types[table] = dict(cur.fetchall())
+            arrays = ", ".join(f"%s::{pg_types[table][c]}[]" for c in cols)
+            cur.execute(f'INSERT INTO "{table}" ({quoted}) SELECT * FROM unnest({arrays}){tail}',
+                        [list(column) for column in zip(*rows, strict=True)])
+            return
+        cur.execute(db.q(f'INSERT INTO "{table}" ({quoted}) VALUES '
+                         + ", ".join([f"({marks(len(cols))})"] * len(rows)) + tail),
+                    [v for row in rows for v in row])
 
     def update_in(table: str, sets: str, values: list, ids: list, extra: str = "", extra_values: tuple = ()) -> None:
         for chunk in chunks(ids):
