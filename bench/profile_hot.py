@@ -5,7 +5,8 @@ key lookup), and the worker's auto-refusal and auto-reception sweeps with their 
 
 Builds its own orders through the real services (import, approve, accept, debit, ship) on the database named
 by COMPTOIR_DATABASE_URL (migrated first), then prints per-order milliseconds, statements per order and the
-top of the profile for each part. Meant for A/B comparisons of the code, not for published figures.
+top of the profile for each part (`--no-profile`: CPU and wall time without cProfile's overhead); the sweeps
+are timed apart from the delivery of the events they wrote. Meant for A/B comparisons of the code, not for published figures.
 """
 
 from __future__ import annotations
@@ -24,23 +25,37 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 
-def _profile(label: str, fn, n: int, top: int) -> None:  # noqa: ANN001
-    from django.db import connection, reset_queries
+def _profile(label: str, fn, n: int, top: int, profiled: bool = True) -> None:  # noqa: ANN001
+    from django.db import connection
 
-    reset_queries()
-    connection.force_debug_cursor = True
+    # Statements counted by an execute wrapper, not the debug cursor (whose quoting of every parameter of a
+    # multi-row statement would cost more than the statement): an executemany of n rows counts n statements.
+    kinds: dict[str, int] = {}
+    calls = 0
+
+    def count(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        nonlocal calls
+        calls += 1
+        head = " ".join(sql.split()[:4])[:70]
+        kinds[head] = kinds.get(head, 0) + (len(params) if many else 1)
+        return execute(sql, params, many, context)
+
     prof = cProfile.Profile()
-    t0 = time.perf_counter()
-    prof.enable()
-    fn()
-    prof.disable()
-    wall = time.perf_counter() - t0
-    queries = [q for q in connection.queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    connection.force_debug_cursor = False
-    print(f"\n=== {label}: {n} orders, {wall * 1000 / n:.2f} ms/order (profiled), "
-          f"{len(queries) / n:.1f} statements/order")
-    for q in queries[: max(1, len(queries) // n) + 2]:
-        print(f"    {q['sql'][:150]}")
+    with connection.execute_wrapper(count):
+        t0, c0 = time.perf_counter(), time.process_time()
+        if profiled:
+            prof.enable()
+        fn()
+        prof.disable()
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    executed = sum(kinds.values())
+    print(f"\n=== {label}: {n} orders, {wall * 1000 / n:.2f} ms/order wall, {cpu * 1000 / n:.2f} ms/order CPU "
+          f"({'profiled' if profiled else 'not profiled'}), {executed / n:.2f} statements/order "
+          f"({executed} executed in {calls} calls to the database; BEGIN/COMMIT not counted)")
+    for head, number in sorted(kinds.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"    {number:6d}  {head}")
+    if not profiled:
+        return
     out = io.StringIO()
     pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(top)
     print("\n".join(out.getvalue().splitlines()[:top + 12]))
@@ -51,6 +66,7 @@ def main() -> None:
     ap.add_argument("--orders", type=int, default=200)
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--only", default="accept,refusal,reception")
+    ap.add_argument("--no-profile", action="store_true", help="time without cProfile (its overhead skews A/B)")
     args = ap.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
     os.environ.setdefault("COMPTOIR_HOME", str(ROOT))
@@ -100,7 +116,7 @@ def main() -> None:
                                       decisions=[Decision(lid, True) for lid in line_ids],
                                       who=services.Who(Actor.SELLER, f"API boutique {api_key.shop_id}"))
 
-        _profile("accept (decide_lines + key lookup)", accept_all, n, args.top)
+        _profile("accept (decide_lines + key lookup)", accept_all, n, args.top, not args.no_profile)
 
     for kind, state, timer_kind in (("refusal", "WAITING_ACCEPTANCE", "AUTO_REFUSE"),
                                     ("reception", "SHIPPED", "AUTO_RECEIVE")):
@@ -113,10 +129,16 @@ def main() -> None:
         Timer.objects.filter(order__in=made, kind=timer_kind, state="PENDING").update(
             due_at=clock.now() - timedelta(seconds=1))
 
-        def sweep() -> None:
-            worker.run_until_idle(worker_id)
+        def sweep() -> None:  # the timer sweep alone (`worker --once --only timers`)
+            while worker.sweep_timers(worker_id):
+                pass
 
-        _profile(f"auto-{kind} sweep (worker rounds incl. outbox)", sweep, n, args.top)
+        def deliver() -> None:  # then the delivery of the events it wrote
+            while worker.notification_services.sweep_outbox(worker_id):
+                pass
+
+        _profile(f"auto-{kind} sweep (timer rounds only)", sweep, n, args.top, not args.no_profile)
+        _profile(f"auto-{kind} outbox delivery (its events)", deliver, n, args.top, not args.no_profile)
         left = Order.objects.filter(pk__in=[o.pk for o in made], state=state).count()
         print(f"    orders left in {state}: {left}")
 

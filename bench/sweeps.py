@@ -16,9 +16,12 @@ orders, shops and everything hanging off them are deleted afterwards (children f
 Not written: the IMPORT/APPROVE history rows of these orders (nothing on the timer path reads them).
 
 The worker runs as a subprocess with COMPTOIR_WORKER_BATCH_SIZE=200 and the locmem e-mail backend (the outbox
-sweep renders and "sends" each event's mail without a network). Its wall time minus that of a `--once` run
-with nothing due (process start-up, Django set-up, the empty claims) gives orders/s; the figure therefore
-includes delivering the events the sweep wrote, which `worker --once` does in the same rounds.
+sweep renders and "sends" each event's mail without a network), twice: `worker --once --only timers` (the sweep)
+then `worker --once --only outbox` (the delivery of the events it wrote). Each wall time minus that of the same
+command with nothing due (process start-up, Django set-up, the empty claims) gives `orders_per_s` (the sweep
+alone) and `with_delivery_orders_per_s` (sweep + delivery: what one `worker --once` run measured before).
+The ceiling (`ceiling`) replays the sweep's own SQL writes, set-based as the sweep's batch path issues them, from
+a bare loop: it compares with `orders_per_s`.
 
 `--sweep-orders 100000` works: the worker's time-out grows with the orders, `worker --once` runs until idle
 (its round guard is 100,000 rounds), and the ceiling's bare loop runs on at most CEILING_ORDERS orders.
@@ -283,12 +286,16 @@ def _ledger_columns() -> list[str]:
 
 
 # --------------------------------------------------------------------------- the real worker
-def run_worker(url: str, orders: int = 0) -> tuple[float, int]:
+PARTS = ("timers", "outbox")  # `worker --once --only PART`: the sweep, then the delivery of its events
+
+
+def run_worker(url: str, orders: int = 0, only: str | None = None) -> tuple[float, int]:
     # The loaded data's one-time redaction / missing-invoice backlog stays idle (bench/httpbench.py WORKER_ENV).
     env = comptoir_env(url, COMPTOIR_WORKER_BATCH_SIZE="200", COMPTOIR_EMAIL_BACKEND=LOCMEM,
                        COMPTOIR_REDACT_AFTER_DAYS="0", COMPTOIR_INVOICE_MISSING_BUSINESS_DAYS="36500")
     t0 = time.perf_counter()
-    proc = subprocess.run([COMPTOIR, "worker", "--once"], env=env, cwd=ROOT, capture_output=True, text=True,
+    proc = subprocess.run([COMPTOIR, "worker", "--once", *(["--only", only] if only else [])], env=env, cwd=ROOT,
+                          capture_output=True, text=True,
                           timeout=max(1800, orders // 10))  # 100,000 orders: up to 10,000 s on a loaded machine
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
@@ -299,11 +306,11 @@ def run_worker(url: str, orders: int = 0) -> tuple[float, int]:
     return wall, int(m.group(1)) if m else -1
 
 
-def startup_seconds(url: str, runs: int = 2) -> float:
-    """Wall time of `worker --once` with nothing due (start-up, set-up, one empty round), median."""
+def startup_seconds(url: str, runs: int = 2, only: str | None = None) -> float:
+    """Wall time of `worker --once [--only PART]` with nothing due (start-up, set-up, one empty round), median."""
     walls = []
     for _ in range(runs):
-        wall, done = run_worker(url)
+        wall, done = run_worker(url, only=only)
         if done != 0:
             raise RuntimeError(f"the empty worker run did {done} tasks: something else is due")
         walls.append(wall)
@@ -425,8 +432,11 @@ def bench_sweeps(database: str, url: str, sqlite_path: str | None, columns: dict
         out["parked"] = park(db)
         log(f"{database}: sweeps: parked {out['parked']['timers']:,} pending timers and "
             f"{out['parked']['outbox_events']:,} outbox events of the bench data for the run")
-        out["startup_s"] = round(startup_seconds(url), 3)
-        log(f"{database}: sweeps: `worker --once` with nothing due: {out['startup_s']:.2f} s (subtracted)")
+        startup = {part: round(startup_seconds(url, only=part), 3) for part in PARTS}
+        out["startup_s"] = startup["timers"]
+        out["delivery_startup_s"] = startup["outbox"]
+        log(f"{database}: sweeps: `worker --once --only timers|outbox` with nothing due: {startup['timers']:.2f} s "
+            f"| {startup['outbox']:.2f} s (subtracted)")
         n_shops = max(1, orders // 20)
         for kind in ("refusal", "reception"):
             runs = []
@@ -434,14 +444,20 @@ def bench_sweeps(database: str, url: str, sqlite_path: str | None, columns: dict
                 shape = setup(db, columns, kind, orders, n_shops)
                 if k == 0:
                     out[f"{kind}_captured"] = capture(url, PREFIX[kind])
-                wall, done = run_worker(url, orders)
-                net = max(1e-3, wall - out["startup_s"])
+                wall, done = run_worker(url, orders, only="timers")
+                net = max(1e-3, wall - startup["timers"])
+                d_wall, delivered = run_worker(url, orders, only="outbox")
+                d_net = max(1e-3, d_wall - startup["outbox"])
                 check = verify(db, kind, orders, shape["lines"])
                 runs.append({"wall_s": round(wall, 3), "net_s": round(net, 3), "tasks": done,
-                             "orders_per_s": round(orders / net, 1), "verified": check["ok"], **shape})
+                             "orders_per_s": round(orders / net, 1), "delivery_wall_s": round(d_wall, 3),
+                             "delivery_net_s": round(d_net, 3), "delivered": delivered,
+                             "with_delivery_orders_per_s": round(orders / (net + d_net), 1),
+                             "verified": check["ok"], **shape})
                 log(f"{database}: sweep {kind} run {k + 1}: {orders:,} orders ({shape['lines']:,} lines, "
-                    f"{n_shops} shops) in {wall:.2f} s wall, {net:.2f} s net → {orders / net:.0f} orders/s; "
-                    f"{done:,} worker tasks (timers + outbox deliveries); verification "
+                    f"{n_shops} shops): sweep {wall:.2f} s wall, {net:.2f} s net → {orders / net:.0f} orders/s "
+                    f"({done:,} timers); delivery {d_net:.2f} s net ({delivered:,} events) → "
+                    f"{orders / (net + d_net):.0f} orders/s with delivery; verification "
                     f"{'OK' if check['ok'] else 'FAILED'}")
                 if not check["ok"] or k == 0:
                     out[f"{kind}_verification"] = check
@@ -456,8 +472,10 @@ def bench_sweeps(database: str, url: str, sqlite_path: str | None, columns: dict
             out[f"{kind}_ceiling"] = ceiling(db, columns, kind)
             cleanup_orders_only(db)
             log(f"{database}: sweep {kind} ceiling: {out[f'{kind}_ceiling']['orders_per_s']:.0f} orders/s "
-                "(the same statements per order from a bare loop, one connection, outbox delivery excluded)")
+                "(the sweep's set-based statements from a bare loop, one connection, outbox delivery excluded)")
             out[kind] = {"orders_per_s": round(statistics.median(r["orders_per_s"] for r in runs), 1),
+                         "with_delivery_orders_per_s": round(statistics.median(
+                             r["with_delivery_orders_per_s"] for r in runs), 1),
                          "net_s": round(statistics.median(r["net_s"] for r in runs), 3),
                          "verified": all(r["verified"] for r in runs),
                          "ceiling_orders_per_s": out[f"{kind}_ceiling"]["orders_per_s"]}
@@ -499,135 +517,195 @@ def _sel(columns: dict[str, list[str]], table: str, where: str, lock: str) -> st
 
 
 def ceiling(db: Db, columns: dict[str, list[str]], kind: str) -> dict:
-    """The statements one worker timer run issues (bench/capture.py prints them), per order, from a bare loop
-    on one connection: the claim per batch of 200, then per order one transaction. Outbox delivery (render and
-    send the mails, mark SENT) is not replayed: the figure is the ceiling of the timer part."""
+    """The SQL writes of the worker's sweep, set-based as its batch path issues them (orders.timers.handle_batch
+    → lifecycle.apply_transitions), from a bare loop on one connection: per batch of 200 timers, the claim (one
+    transaction), then one transaction that locks the batch's orders and lines, takes its timers, and writes every
+    row a person's action writes with one statement per table and set of values: UPDATE … WHERE id IN (≤100 keys)
+    for orders (under their version), lines, payments, offers (the reason by CASE) and timers, one UPDATE …
+    RETURNING for the shops it suspends, multi-row INSERTs for history, outbox, provider charges and payment
+    operations, new timers, and ledger entries (≤100 rows a statement; on PostgreSQL as one array per column,
+    `unnest`, as the sweep's insert_prepared writes them there). Outbox delivery (render and send the
+    mails, mark SENT) is not replayed: the figure is the ceiling of the sweep alone (`orders_per_s`)."""
     pg = db.pg
     lock = " FOR UPDATE" if pg else ""
-    p = "?"
     ts = (lambda d: d) if pg else (lambda d: d.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds"))
-    orders = db.execute("SELECT o.id, o.order_id, o.shop_id FROM orders_order o WHERE o.order_id LIKE ? ORDER BY o.id",
-                        (PREFIX[kind] + "%",))
+    total = db.execute("SELECT count(*) FROM orders_order WHERE order_id LIKE ?", (PREFIX[kind] + "%",))[0][0]
     db.commit()
     out_cols = [c for c in columns["notifications_outboxevent"] if c != "id"]
-    outbox_sql = (f'INSERT INTO notifications_outboxevent ({", ".join(chr(34) + c + chr(34) for c in out_cols)}) '
-                  f'VALUES ({", ".join([p] * len(out_cols))})')
-    hist_cols = ("order_id", "line_id", "created_date", "actor", "actor_name", "trigger", "from_state", "to_state",
-                 "reason_code", "reason_label", "details")
-    hist_sql = (f'INSERT INTO orders_orderhistory ({", ".join(chr(34) + c + chr(34) for c in hist_cols)}) '
-                f'VALUES ({", ".join([p] * len(hist_cols))})')
+    hist_cols = ["order_id", "line_id", "created_date", "actor", "actor_name", "trigger", "from_state", "to_state",
+                 "reason_code", "reason_label", "details"]
+    ledger_cols = ["posting", "shop_id", "account", "transaction_type", "amount_cents", "currency_iso_code",
+                   "order_id", "order_line_id", "payout_id", "created_date"]
+    timer_cols = ["kind", "order_id", "due_at", "state", "claimed_by", "claimed_until", "attempts", "last_error",
+                  "created_date", "done_date"]
+    lcol = columns["orders_orderline"]
+    ocol = columns["orders_order"]
+    pcol = columns["payments_payment"]
 
-    def outbox(cur, event: str, audience: str, order_id: str, shop: int, now) -> None:  # noqa: ANN001
-        v = {"event_type": event, "order_id": order_id, "shop_id": shop, "audience": audience,
-             "payload": json.dumps({"order_id": order_id, "shop_id": shop}), "state": "PENDING", "attempts": 0,
-             "next_attempt_at": now, "last_error": "", "claimed_by": "", "claimed_until": None,
-             "created_date": now, "sent_date": None, "recipients": "", "subject": "", "request_id": ""}
-        cur.execute(db.q(outbox_sql), [v[c] for c in out_cols])
+    def marks(n: int) -> str:
+        return ", ".join(["?"] * n)
+
+    def chunks(seq: list, size: int = 100) -> list[list]:
+        return [seq[k:k + size] for k in range(0, len(seq), size)]
+
+    pg_types: dict[str, dict[str, str]] = {}
+
+    def insert(table: str, cols: list[str], rows: list, tail: str = "") -> None:
+        """Multi-row VALUES on SQLite; on PostgreSQL one array per column (`unnest`), as the sweep writes there
+        (notifications.services.insert_prepared)."""
+        if not rows:
+            return
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        if pg and len(rows) > 1:
+            if table not in pg_types:
+                cur.execute("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                            "WHERE attrelid = %s::regclass AND attnum > 0", (table,))
+                pg_types[table] = dict(cur.fetchall())
+            arrays = ", ".join(f"%s::{pg_types[table][c]}[]" for c in cols)
+            cur.execute(f'INSERT INTO "{table}" ({quoted}) SELECT * FROM unnest({arrays}){tail}',
+                        [list(column) for column in zip(*rows, strict=True)])
+            return
+        cur.execute(db.q(f'INSERT INTO "{table}" ({quoted}) VALUES '
+                         + ", ".join([f"({marks(len(cols))})"] * len(rows)) + tail),
+                    [v for row in rows for v in row])
+
+    def update_in(table: str, sets: str, values: list, ids: list, extra: str = "", extra_values: tuple = ()) -> None:
+        for chunk in chunks(ids):
+            cur.execute(db.q(f'UPDATE "{table}" SET {sets} WHERE id IN ({marks(len(chunk))}){extra}'),
+                        [*values, *chunk, *extra_values])
 
     con = db.con
     if not pg:
         con.execute("COMMIT")
     cur = con.cursor()
+    begin = (lambda: None) if pg else (lambda: con.execute("BEGIN IMMEDIATE"))
+    commit = con.commit if pg else (lambda: con.execute("COMMIT"))
+    done_orders = 0
     start = time.perf_counter()
-    for b in range(0, len(orders), 200):
-        batch = orders[b:b + 200]
-        now = datetime.now(UTC)
-        if not pg:
-            con.execute("BEGIN IMMEDIATE")
-        cur.execute(db.q('SELECT id, kind, order_id FROM timers_timer WHERE state = ? AND due_at <= ? AND '
-                         '(claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at LIMIT 200'
-                         + (" FOR UPDATE SKIP LOCKED" if pg else "")), ("PENDING", ts(now), ts(now)))
+    while True:
+        now_dt = datetime.now(UTC)
+        now = ts(now_dt)
+        begin()
+        cur.execute(db.q("SELECT id, kind, order_id FROM timers_timer WHERE state = ? AND due_at <= ? AND "
+                         "(claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at LIMIT 200"
+                         + (" FOR UPDATE SKIP LOCKED" if pg else "")), ("PENDING", now, now))
         claimed = cur.fetchall()
-        ids = [r[0] for r in claimed]
-        cur.execute(db.q(f'UPDATE timers_timer SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 '
-                         f'WHERE id IN ({", ".join([p] * len(ids))})'), ["ceiling", ts(now + timedelta(minutes=5)), *ids])
-        con.commit() if pg else con.execute("COMMIT")
-        timer_of = {r[2]: r[0] for r in claimed}
-        for pk, order_id, shop in batch:
-            now = ts(datetime.now(UTC))
-            if not pg:
-                con.execute("BEGIN IMMEDIATE")
-            cur.execute(db.q(_sel(columns, "orders_order", "id = ?", lock)), (pk,))
-            cur.fetchone()
-            cur.execute(db.q("UPDATE timers_timer SET state = ?, done_date = ? WHERE claimed_by = ? AND id = ? "
-                             "AND state = ?"), ("DONE", now, "ceiling", timer_of.get(pk, -1), "PENDING"))
-            cur.execute(db.q(_sel(columns, "orders_orderline", 'order_id = ? ORDER BY "index"', lock)), (pk,))
-            lines = cur.fetchall()
-            lcol = columns["orders_orderline"]
-            line_ids = [ln[lcol.index("line_id")] for ln in lines]
-            line_pks = [ln[lcol.index("id")] for ln in lines]
-            if kind == "refusal":
-                cur.execute(db.q(_sel(columns, "payments_payment", "order_id = ?", lock)), (pk,))
-                pay = cur.fetchone()
-                pcol = columns["payments_payment"]
-                amount = pay[pcol.index("authorized_cents")]
-                key = f"release:{order_id}"
-                cur.execute(db.q(_sel(columns, "payments_simulatedcharge", "idempotency_key = ?", "")), (key,))
-                cur.fetchone()
-                cur.execute(db.q("INSERT INTO payments_simulatedcharge (idempotency_key, kind, reference, amount_cents, "
-                                 "succeeded, failure_reason, created_date) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-                            (key, "RELEASE", pay[pcol.index("authorization_ref")], amount, True, "", now))
-                cur.execute(db.q(_sel(columns, "payments_paymentoperation", "idempotency_key = ?", "")), (key,))
-                cur.fetchone()
-                cur.execute(db.q("INSERT INTO payments_paymentoperation (payment_id, kind, idempotency_key, amount_cents, "
-                                 "succeeded, provider_ref, failure_reason, created_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-                            (pay[0], "RELEASE", key, amount, True, pay[pcol.index("authorization_ref")], "", now))
-                cur.execute(db.q("UPDATE payments_payment SET status = ?, released_cents = ? WHERE id = ?"),
-                            ("RELEASED", amount, pay[0]))
-                offers = sorted({ln[lcol.index("offer_id")] for ln in lines})
-                cur.execute(db.q(f'UPDATE catalog_offer SET active = ?, deactivation_reason = ?, last_updated_date = ? '
-                                 f'WHERE id IN ({", ".join([p] * len(offers))}) AND active = ?'),
-                            [False, f"Commande {order_id} refusée automatiquement", now, *offers, True])
-                cur.execute(db.q("UPDATE shops_shop SET state = ?, suspension_reason = ?, suspended_at = ?, "
-                                 "last_updated_date = ? WHERE id = ? AND state = ?"),
-                            ("SUSPENDED", "Délai d'acceptance dépassé", now, now, shop, "OPEN"))
-                suspended = cur.rowcount == 1
-                cur.execute(db.q("UPDATE timers_timer SET state = ?, done_date = ? WHERE kind IN (?, ?, ?) AND "
-                                 "order_id = ? AND state = ?"), ("CANCELED", now, "AUTO_REFUSE", "ACCEPTANCE_WARNING",
-                                                                 "RENEW_AUTHORIZATION", pk, "PENDING"))
-                target, trig, src, code, label = "REFUSED", "AUTO_REFUSE", "WAITING_ACCEPTANCE", "AUTO_REFUSED", "refus automatique"
-                cur.execute(db.q("UPDATE orders_order SET state = ?, version = ?, last_updated_date = ?, "
-                                 "state_reason_code = ?, state_reason_label = ? WHERE id = ? AND version = ?"),
-                            (target, 3, now, code, label, pk, 2))
-            else:
-                cur.execute(db.q("SELECT account, transaction_type, order_line_id, amount_cents FROM ledger_ledgerentry "
-                                 "WHERE order_id = ? AND account IN (?, ?)"),
-                            (order_id, "SHOP_PENDING", "OPERATOR_COMMISSION_PENDING"))
-                legs = cur.fetchall()
+        if not claimed:
+            commit()
+            break
+        timer_ids = [r[0] for r in claimed]
+        cur.execute(db.q(f"UPDATE timers_timer SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 "
+                         f"WHERE id IN ({marks(len(timer_ids))})"), ["ceiling", ts(now_dt + timedelta(minutes=5)), *timer_ids])
+        commit()
+        begin()
+        pks = sorted({r[2] for r in claimed})
+        cur.execute(db.q(_sel(columns, "orders_order", f"id IN ({marks(len(pks))}) ORDER BY id", lock)), pks)
+        orders = cur.fetchall()
+        cur.execute(db.q(f"UPDATE timers_timer SET state = ?, done_date = ? WHERE id IN ({marks(len(timer_ids))}) "
+                         "AND state = ? AND claimed_by = ? RETURNING id"), ["DONE", now, *timer_ids, "PENDING", "ceiling"])
+        cur.fetchall()
+        cur.execute(db.q(_sel(columns, "orders_orderline", f'order_id IN ({marks(len(pks))}) ORDER BY order_id, "index"',
+                              lock)), pks)
+        lines = cur.fetchall()
+        by_order: dict[int, list] = {}
+        for ln in lines:
+            by_order.setdefault(ln[lcol.index("order_id")], []).append(ln)
+        info = [(o[ocol.index("id")], o[ocol.index("order_id")], o[ocol.index("shop_id")]) for o in orders]
+        line_pks = [ln[lcol.index("id")] for ln in lines]
+        if kind == "refusal":
+            shops = sorted({shop for _, _, shop in info})
+            cur.execute(db.q(f"UPDATE shops_shop SET state = ?, suspension_reason = ?, suspended_at = ?, "
+                             f"last_updated_date = ? WHERE id IN ({marks(len(shops))}) AND state = ? RETURNING id"),
+                        ["SUSPENDED", "Délai d'acceptation de 5 jours ouvrés dépassé", now, now, *shops, "OPEN"])
+            suspended = {r[0] for r in cur.fetchall()}
+            cur.execute(db.q(_sel(columns, "payments_payment", f"order_id IN ({marks(len(pks))}) AND status IN (?, ?) "
+                                  "ORDER BY id", lock)), [*pks, "AUTHORIZED", "FAILED"])
+            pays = cur.fetchall()
+            order_id_of = {pk: oid for pk, oid, _ in info}
+            keys = [f"release:{order_id_of[p[pcol.index('order_id')]]}" for p in pays]
+            insert("payments_simulatedcharge", ["idempotency_key", "kind", "reference", "amount_cents", "succeeded",
+                                                "failure_reason", "created_date"],
+                   [(key, "RELEASE", p[pcol.index("authorization_ref")], p[pcol.index("authorized_cents")], True, "", now)
+                    for key, p in zip(keys, pays, strict=True)], " ON CONFLICT DO NOTHING")
+            cur.execute(db.q(f"SELECT idempotency_key, succeeded, reference, failure_reason FROM payments_simulatedcharge "
+                             f"WHERE idempotency_key IN ({marks(len(keys))})"), keys)
+            cur.fetchall()
+            insert("payments_paymentoperation", ["payment_id", "kind", "idempotency_key", "amount_cents", "succeeded",
+                                                 "provider_ref", "failure_reason", "created_date"],
+                   [(p[0], "RELEASE", key, p[pcol.index("authorized_cents")], True, p[pcol.index("authorization_ref")],
+                     "", now) for key, p in zip(keys, pays, strict=True)], " ON CONFLICT DO NOTHING")
+            update_in("payments_payment", "status = ?, released_cents = authorized_cents", ["RELEASED"],
+                      [p[0] for p in pays])
+            reasons: dict[int, str] = {}
+            for pk, order_id, _ in info:
+                for ln in by_order.get(pk, []):
+                    reasons.setdefault(ln[lcol.index("offer_id")], f"Commande {order_id} refusée automatiquement")
+            for chunk in chunks(sorted(reasons)):
+                cur.execute(db.q(f"UPDATE catalog_offer SET active = ?, deactivation_reason = CASE id"
+                                 f"{' WHEN ? THEN ?' * len(chunk)} END, last_updated_date = ? "
+                                 f"WHERE id IN ({marks(len(chunk))}) AND active = ?"),
+                            [False, *(v for o in chunk for v in (o, reasons[o])), now, *chunk, True])
+            kinds = ("AUTO_REFUSE", "ACCEPTANCE_WARNING", "RENEW_AUTHORIZATION")
+            cur.execute(db.q(f"UPDATE timers_timer SET state = ?, done_date = ? WHERE order_id IN ({marks(len(pks))}) "
+                             f"AND kind IN ({marks(len(kinds))}) AND state = ?"), ["CANCELED", now, *pks, *kinds, "PENDING"])
+            target, trig, src, code, label = ("REFUSED", "AUTO_REFUSE", "WAITING_ACCEPTANCE", "AUTO_REFUSED",
+                                              "refus automatique")
+            update_in("orders_order", "state = ?, version = ?, last_updated_date = ?, state_reason_code = ?, "
+                      "state_reason_label = ?", [target, 3, now, code, label], pks, " AND version = ?", (2,))
+            update_in("orders_orderline", "state = ?, state_reason_code = ?, state_reason_label = ?, last_updated_date = ?",
+                      [target, code, label, now], line_pks)
+        else:
+            order_ids = [oid for _, oid, _ in info]
+            cur.execute(db.q(f"SELECT order_id, account, transaction_type, order_line_id, amount_cents FROM "
+                             f"ledger_ledgerentry WHERE order_id IN ({marks(len(order_ids))}) AND account IN (?, ?) "
+                             f"ORDER BY id"), [*order_ids, "SHOP_PENDING", "OPERATOR_COMMISSION_PENDING"])
+            legs: dict[str, list] = {}
+            for row in cur.fetchall():
+                legs.setdefault(row[0], []).append(row[1:])
+            entries = []
+            for _, order_id, shop in info:
                 posting = str(uuid.uuid4())
-                rows = [(posting, shop, "SHOP_PAYABLE" if a == "SHOP_PENDING" else "OPERATOR_COMMISSION", t, c,
-                         "EUR", order_id, lid, None, now) for a, t, lid, c in legs]
-                rows += [(posting, shop, a, t, -c, "EUR", order_id, lid, None, now) for a, t, lid, c in legs]
-                cur.executemany(db.q("INSERT INTO ledger_ledgerentry (posting, shop_id, account, transaction_type, "
-                                     "amount_cents, currency_iso_code, order_id, order_line_id, payout_id, created_date) "
-                                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), rows)
-                cur.execute(db.q("UPDATE timers_timer SET state = ?, done_date = ? WHERE kind IN (?, ?) AND "
-                                 "order_id = ? AND state = ?"), ("CANCELED", now, "AUTO_RECEIVE", "AUTO_CLOSE", pk,
-                                                                 "PENDING"))
-                cur.execute(db.q("INSERT INTO timers_timer (kind, order_id, due_at, state, claimed_by, claimed_until, "
-                                 "attempts, last_error, created_date, done_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                            ("AUTO_CLOSE", pk, ts(datetime.now(UTC) + timedelta(days=30)), "PENDING", "", None, 0, "",
-                             now, None))
-                target, trig, src, code, label = "RECEIVED", "RECEIVE", "SHIPPED", "", ""
-                suspended = False
-                cur.execute(db.q("UPDATE orders_order SET state = ?, version = ?, last_updated_date = ?, "
-                                 "received_date = ? WHERE id = ? AND version = ?"), (target, 6, now, now, pk, 5))
-            cur.execute(db.q(f'UPDATE orders_orderline SET state = ?, state_reason_code = ?, state_reason_label = ?, '
-                             f'last_updated_date = ?, received_date = ? WHERE id IN ({", ".join([p] * len(line_pks))})'),
-                        [target, code, label, now, now if kind == "reception" else None, *line_pks])
-            hist = [(pk, lid, now, "SYSTEM", "Comptoir", trig, src, target, code, label, "{}") for lid in line_ids]
+                for a, t, lid, c in legs.get(order_id, []):
+                    entries.append((posting, shop, "SHOP_PAYABLE" if a == "SHOP_PENDING" else "OPERATOR_COMMISSION",
+                                    t, c, "EUR", order_id, lid, None, now))
+                    entries.append((posting, shop, a, t, -c, "EUR", order_id, lid, None, now))
+            for chunk in chunks(entries):
+                insert("ledger_ledgerentry", ledger_cols, chunk)
+            kinds = ("AUTO_RECEIVE", "AUTO_CLOSE")
+            cur.execute(db.q(f"UPDATE timers_timer SET state = ?, done_date = ? WHERE order_id IN ({marks(len(pks))}) "
+                             f"AND kind IN ({marks(len(kinds))}) AND state = ?"), ["CANCELED", now, *pks, *kinds, "PENDING"])
+            insert("timers_timer", timer_cols, [("AUTO_CLOSE", pk, ts(now_dt + timedelta(days=30)), "PENDING", "", None,
+                                                 0, "", now, None) for pk in pks])
+            target, trig, src, code, label = "RECEIVED", "RECEIVE", "SHIPPED", "", ""
+            suspended = set()
+            update_in("orders_order", "state = ?, version = ?, last_updated_date = ?, received_date = ?",
+                      [target, 6, now, now], pks, " AND version = ?", (5,))
+            update_in("orders_orderline", "state = ?, last_updated_date = ?, received_date = ?", [target, now, now],
+                      line_pks)
+        hist = []
+        events = []
+        announced: set[int] = set()
+        for pk, order_id, shop in info:
+            hist += [(pk, ln[lcol.index("line_id")], now, "SYSTEM", "Comptoir", trig, src, target, code, label, "{}")
+                     for ln in by_order.get(pk, [])]
             hist.append((pk, "", now, "SYSTEM", "Comptoir", trig, src, target, code, label, "{}"))
-            cur.executemany(db.q(hist_sql), hist)
-            if kind == "refusal":
-                outbox(cur, "OrderAutoRefused", "SELLER", order_id, shop, now)
-                outbox(cur, "OrderAutoRefused", "CUSTOMER", order_id, shop, now)
-                if suspended:
-                    outbox(cur, "ShopSuspended", "SELLER", order_id, shop, now)
-                    outbox(cur, "ShopSuspended", "OPERATOR", order_id, shop, now)
-            else:
-                outbox(cur, "OrderReceived", "SELLER", order_id, shop, now)
-            con.commit() if pg else con.execute("COMMIT")
+            names = [("OrderAutoRefused", "SELLER"), ("OrderAutoRefused", "CUSTOMER")] if kind == "refusal" else [
+                ("OrderReceived", "SELLER")]
+            if shop in suspended and shop not in announced:
+                announced.add(shop)
+                names += [("ShopSuspended", "SELLER"), ("ShopSuspended", "OPERATOR")]
+            for event, audience in names:
+                v = {"event_type": event, "order_id": order_id, "shop_id": shop, "audience": audience,
+                     "payload": json.dumps({"order_id": order_id, "shop_id": shop}), "state": "PENDING", "attempts": 0,
+                     "next_attempt_at": now, "last_error": "", "claimed_by": "", "claimed_until": None,
+                     "created_date": now, "sent_date": None, "recipients": "", "subject": "", "request_id": ""}
+                events.append([v[c] for c in out_cols])
+        insert("orders_orderhistory", hist_cols, hist)
+        insert("notifications_outboxevent", out_cols, events)
+        commit()
+        done_orders += len(info)
     elapsed = time.perf_counter() - start
     if not pg:
         con.execute("BEGIN")
-    return {"orders": len(orders), "seconds": round(elapsed, 3), "orders_per_s": round(len(orders) / elapsed, 1)}
+    return {"orders": done_orders, "expected": total, "seconds": round(elapsed, 3),
+            "orders_per_s": round(done_orders / elapsed, 1)}

@@ -27,6 +27,8 @@ from comptoir.ledger.rules import (
     reception_postings,
     refund_postings,
 )
+from comptoir.notifications import services as notification_services
+from comptoir.notifications.services import prepare_rows, value_kinds
 from comptoir.shops.models import Shop
 
 
@@ -41,10 +43,18 @@ class _Batch:
 _batch: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("ledger_batch", default=None)
 
 
-def _insert_sql(connection, fields: list) -> str:  # noqa: ANN001
-    q = connection.ops.quote_name
-    return (f"INSERT INTO {q(LedgerEntry._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))})")
+# Entries per INSERT: a reception sweep's batch of 200 orders posts some 3,600 of them.
+_ROWS_PER_INSERT = 100
+
+
+def _insert(rows: list[list]) -> None:
+    """Rows prepared in the order of LedgerEntry's fields (its id aside), as multi-row INSERTs."""
+    notification_services.insert_prepared(LedgerEntry, rows, max_rows=_ROWS_PER_INSERT)
+
+
+# LedgerEntry's fields that each leg sets → the Leg's attribute.
+_PER_LEG = {"account": "account", "transaction_type": "transaction_type", "amount_cents": "amount_cents",
+            "order_line_id": "order_line_id"}
 
 
 def _post(*, shop_id: int, order_id: str, legs: list[Leg], payout: Payout | None = None) -> None:
@@ -60,22 +70,22 @@ def _post(*, shop_id: int, order_id: str, legs: list[Leg], payout: Payout | None
     fields = [f for f in LedgerEntry._meta.concrete_fields if not f.primary_key]
     common = {"posting": posting, "shop": shop_id, "order_id": order_id, "payout": payout.pk if payout else None,
               "created_date": now}
-    per_leg = ("account", "transaction_type", "amount_cents", "order_line_id")
-    # The values every leg shares, prepared for the database once per posting.
+    # The values every leg shares, prepared for the database once per posting; the legs' own (strings and ints)
+    # by prepare_rows, which passes them as get_db_prep_save would return them without its call chain.
     fixed = {f.name: f.get_db_prep_save(common[f.name] if f.name in common else f.get_default(), connection)
-             for f in fields if f.name not in per_leg}
+             for f in fields if f.name not in _PER_LEG}
+    leg_fields = [f for f in fields if f.name in _PER_LEG]
+    prepared = prepare_rows(leg_fields, value_kinds(leg_fields), [
+        [getattr(leg, _PER_LEG[f.name]) for f in leg_fields] for leg in legs], connection)
     rows = []
-    for leg in legs:
-        values = {"account": leg.account, "transaction_type": leg.transaction_type,
-                  "amount_cents": leg.amount_cents, "order_line_id": leg.order_line_id}
-        rows.append([fixed[f.name] if f.name in fixed else f.get_db_prep_save(values[f.name], connection)
-                     for f in fields])
+    for values in prepared:
+        own = dict(zip((f.name for f in leg_fields), values, strict=True))
+        rows.append([fixed[f.name] if f.name in fixed else own[f.name] for f in fields])
     batch = _batch.get()
     if batch is not None:
         batch.rows.extend(rows)  # written by `batched` at its end, in this same transaction
         return
-    with connection.cursor() as cursor:
-        cursor.executemany(_insert_sql(connection, fields), rows)
+    _insert(rows)
 
 
 def post_order_debit(*, shop_id: int, order_id: str, lines: list[LineMoney]) -> None:
@@ -135,10 +145,7 @@ def batched(*, received_order_ids: Sequence[str] = ()) -> Iterator[None]:
     finally:
         _batch.reset(token)
     if batch.rows:  # not on error: the transaction rolls back anyway
-        connection = transaction.get_connection()
-        fields = [f for f in LedgerEntry._meta.concrete_fields if not f.primary_key]
-        with connection.cursor() as cursor:
-            cursor.executemany(_insert_sql(connection, fields), batch.rows)
+        _insert(batch.rows)
 
 
 def run_payout(*, by: str) -> Payout:

@@ -93,17 +93,31 @@ class _Insert:
     defaults: dict[str, Any]  # field name → default value, for defaults that are not callables (prepared as given)
     factories: dict[str, Field]  # field name → field, for callable defaults (a fresh dict per row)
     multi: dict[int, str]  # rows → INSERT of that many rows in one statement
+    unnest: list[str]  # the PostgreSQL statement of arrays, once built
+
+    def unnest_sql(self, connection: Any) -> str:
+        """PostgreSQL: the rows as one array per column (`unnest`): a short statement whatever the rows, which
+        psycopg converts once (it re-parses, in Python, every statement over 50 parameters or 4 KB)."""
+        if not self.unnest:
+            head, _, _ = self.sql.partition(" VALUES ")
+            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in self.fields)
+            self.unnest.append(f"{head} SELECT * FROM unnest({arrays})")
+        return self.unnest[0]
 
     def multi_row_sql(self, rows: int) -> str:
         sql = self.multi.get(rows)
         if sql is None:
             head, _, row = self.sql.partition(" VALUES ")
-            sql = self.multi[rows] = f"{head} VALUES {', '.join([row] * rows)}"
+            sql = f"{head} VALUES {', '.join([row] * rows)}"
+            if rows <= _CACHED_ROWS:  # the larger ones (a sweep's batch) vary in size: built each time, cheaply
+                self.multi[rows] = sql
         return sql
 
 
-# Up to this many rows, insert_rows sends one INSERT of all of them (a transition writes a handful).
-_MULTI_ROW_MAX = 32
+# The multi-row INSERTs of up to this many rows are kept per connection (a transition writes a handful).
+_CACHED_ROWS = 32
+# Parameters of one INSERT: under PostgreSQL's limit (65,535) and SQLite's (32,766 since 3.32; `_max_params`).
+_MAX_PARAMS = 30_000
 
 
 def _insert(model: type[Model], connection: Any) -> _Insert:
@@ -122,15 +136,50 @@ def _insert(model: type[Model], connection: Any) -> _Insert:
             defaults={f.name: f.get_default() for f in fields if not (f.has_default() and callable(f.default))},
             factories={f.name: f for f in fields if f.has_default() and callable(f.default)},
             multi={},
+            unnest=[],
         )
     return entry
+
+
+def _max_params(connection: Any) -> int:
+    limit = getattr(connection, "_comptoir_max_params", None)  # the database's own, read once per connection
+    if limit is None:
+        limit = 65_535
+        if connection.vendor == "sqlite":
+            import sqlite3
+
+            connection.ensure_connection()
+            limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        connection._comptoir_max_params = limit
+    return min(limit, _MAX_PARAMS)
+
+
+def insert_prepared(model: type[Model], prepared: Sequence[Sequence[Any]], *, max_rows: int | None = None) -> None:
+    """INSERT rows already prepared for the database, in the order of the model's concrete fields but its primary
+    key: multi-row statements of at most `max_rows` rows (and of as many as the database's parameter limit
+    allows); on PostgreSQL, one array per column (`unnest_sql`). One round trip and one plan per statement,
+    where an executemany runs n."""
+    if not prepared:
+        return
+    connection = transaction.get_connection()
+    insert = _insert(model, connection)
+    per = max(1, _max_params(connection) // len(insert.fields)) if connection.vendor != "postgresql" else 1 << 30
+    if max_rows is not None:
+        per = min(per, max_rows)
+    with connection.cursor() as cursor:
+        for start in range(0, len(prepared), per):
+            chunk = prepared[start:start + per]
+            if connection.vendor == "postgresql" and len(chunk) > 1:
+                cursor.execute(insert.unnest_sql(connection), [list(column) for column in zip(*chunk, strict=True)])
+            else:
+                cursor.execute(insert.multi_row_sql(len(chunk)), [v for row in chunk for v in row])
 
 
 def insert_rows(model: type[Model], rows: list[dict[str, Any]], *, returning: bool = False) -> list[int]:
     """INSERT rows given by field name (the others take their default), without the ORM's per-call compilation:
     for rows written on every transition (outbox, history, timers). With `returning`, the new primary keys, in
-    the order of `rows` (INSERT … RETURNING, at most _MULTI_ROW_MAX rows per statement, as bulk_create relies
-    on too); else nothing is read back (an empty list)."""
+    the order of `rows` (INSERT … RETURNING, at most _CACHED_ROWS rows per statement, as bulk_create relies
+    on too); else nothing is read back (an empty list). A sweep's batch is one statement (`insert_prepared`)."""
     if not rows:
         return []
     connection = transaction.get_connection()
@@ -147,13 +196,10 @@ def insert_rows(model: type[Model], rows: list[dict[str, Any]], *, returning: bo
             full.append(value)
         values.append(full)
     prepared = prepare_rows(insert.fields, insert.kinds, values, connection)
-    with connection.cursor() as cursor:
-        if returning:
+    if returning:
+        with connection.cursor() as cursor:
             return _insert_returning(cursor, insert, model, prepared, connection)
-        if len(prepared) > _MULTI_ROW_MAX:
-            cursor.executemany(insert.sql, prepared)
-        else:  # one statement of n rows: one round trip and one plan on PostgreSQL (an executemany pipelines n)
-            cursor.execute(insert.multi_row_sql(len(prepared)), [v for row in prepared for v in row])
+    insert_prepared(model, prepared)
     return []
 
 
@@ -168,8 +214,8 @@ def _insert_returning(cursor: Any, insert: _Insert, model: type[Model], prepared
     q = connection.ops.quote_name
     pk = f" RETURNING {q(model._meta.db_table)}.{q(model._meta.pk.column)}"
     ids = []
-    for start in range(0, len(prepared), _MULTI_ROW_MAX):
-        chunk = prepared[start:start + _MULTI_ROW_MAX]
+    for start in range(0, len(prepared), _CACHED_ROWS):
+        chunk = prepared[start:start + _CACHED_ROWS]
         cursor.execute(insert.multi_row_sql(len(chunk)) + pk, [v for row in chunk for v in row])
         ids.extend(row[0] for row in cursor.fetchall())
     return ids

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -36,6 +37,28 @@ def suspend_shop(*, shop_id: int, reason: str) -> bool:
         state=ShopState.SUSPENDED, suspension_reason=reason, suspended_at=now, last_updated_date=now
     )
     return bool(updated)
+
+
+def suspend_shops(*, shop_ids: Sequence[int], reason: str) -> set[int]:
+    """`suspend_shop` for many shops at once (an auto-refusal sweep's batch), in one UPDATE … RETURNING of plain
+    SQL: returns the ids of those that were open and are now suspended. Call inside a transaction."""
+    if not reason.strip():
+        raise ValidationError("Un motif de suspension est obligatoire.", field="reason")
+    ids = sorted(set(shop_ids))
+    if not ids:
+        return set()
+    connection = transaction.get_connection()
+    q = connection.ops.quote_name
+    column = {f.name: q(f.column) for f in Shop._meta.concrete_fields}
+    now = Shop._meta.get_field("suspended_at").get_db_prep_save(clock.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {q(Shop._meta.db_table)} SET {column['state']} = %s, {column['suspension_reason']} = %s, "
+            f"{column['suspended_at']} = %s, {column['last_updated_date']} = %s "
+            f"WHERE {column['id']} IN ({', '.join(['%s'] * len(ids))}) AND {column['state']} = %s "
+            f"RETURNING {column['id']}",
+            [ShopState.SUSPENDED.value, reason, now, now, *ids, ShopState.OPEN.value])
+        return {row[0] for row in cursor.fetchall()}
 
 
 def reactivate_shop(*, shop_id: int, reason: str) -> Shop:

@@ -21,7 +21,7 @@ from comptoir.notifications import services as notification_services
 from comptoir.orders.errors import GuardRefused, OrderConflict, OrderInvalidState, OrderNotFound
 from comptoir.orders.events import OrderEvent
 from comptoir.orders.models import Order, OrderHistory, OrderLine
-from comptoir.orders.services.sql import fetch, update_in_sql, update_sql, write, writing
+from comptoir.orders.services.sql import changed, fetch, remember, update_alike, update_sql, write, writing
 from comptoir.orders.states import (
     DROPPED_LINE_STATES,
     SETTLED_LINE_STATES,
@@ -78,7 +78,6 @@ _ORDER_FIELDS = (
 _LINE_FIELDS = ("state", "state_reason_code", "state_reason_label", "last_updated_date", "debited_date",
                 "shipped_date", "received_date")
 _UPDATE_ORDER = update_sql(Order, _ORDER_FIELDS, ("id", "version"))
-_UPDATE_LINE = update_sql(OrderLine, _LINE_FIELDS, ("id",))
 
 
 def lock_order(order_id: str, *, shop_id: int | None = None) -> Order:
@@ -110,6 +109,7 @@ def lock_orders(pks: Sequence[int]) -> dict[int, Order]:
         return {}
     found = fetch(Order, ("lock_orders", len(ids)),
                    lambda: Order.objects.select_for_update().filter(pk__in=ids).order_by("pk"), ids)
+    remember(found, _ORDER_FIELDS)  # `_flush` then writes only the columns that moved, set-based
     return {order.pk: order for order in found}
 
 
@@ -121,6 +121,7 @@ def lock_lines_of(orders: Sequence[Order]) -> dict[int, list[OrderLine]]:
                            lambda: OrderLine.objects.select_for_update().filter(order_id__in=ids)
                            .order_by("order_id", "index"), ids):
             lines[line.order_id].append(line)
+    remember([line for group in lines.values() for line in group], _LINE_FIELDS)
     return lines
 
 
@@ -203,10 +204,11 @@ def _plan(
     reason_label: str = "",
     details: dict[str, Any] | None = None,
     event_data: dict[str, Any] | None = None,
-    suspended_shops: set[int] | None = None,
+    suspensions: set[int] | None = None,
 ) -> list[OrderEvent]:
     """Move the order and its lines in memory, run the effects that belong to other apps, and add this
-    transition's rows to `writes`; `line_targets` overrides the target per line (partial refusal)."""
+    transition's rows to `writes`; `line_targets` overrides the target per line (partial refusal).
+    `suspensions`: in a batch, the shops it has just suspended (`_suspend_shops`) and not yet announced."""
     source = OrderState(order.state)
     target = transition.target_from(source)
     history = writes.history
@@ -279,14 +281,14 @@ def _plan(
         elif isinstance(effect, PostLedger):
             _post_ledger(order, lines, effect.kind)
         elif isinstance(effect, SuspendShop):
-            # A shop this batch already suspended stays so: asking again would change nothing.
-            if suspended_shops is not None and order.shop_id in suspended_shops:
-                continue
-            if shop_services.suspend_shop(shop_id=order.shop_id, reason=effect.reason):
+            if suspensions is None:  # one order alone: suspend its shop now
+                announce = shop_services.suspend_shop(shop_id=order.shop_id, reason=effect.reason)
+            else:  # the batch suspended it already: the shop's first order of the batch says so, once
+                announce = order.shop_id in suspensions
+                suspensions.discard(order.shop_id)
+            if announce:
                 events.append(OrderEvent("ShopSuspended", order.order_id, order.shop_id, now,
                                          {"reason": effect.reason}))
-            if suspended_shops is not None:
-                suspended_shops.add(order.shop_id)
     # Cancel only the timers this transition did not just (re)schedule.
     scheduled = {e.timer for e in transition.effects if isinstance(e, Schedule)}
     writes.timers.append((order.pk, [k for k in cancel_kinds if k not in scheduled], schedules))
@@ -303,26 +305,55 @@ def _flush(writes: _Writes, now: datetime) -> None:
         catalog_services.deactivate_offers_of_orders(offers=writes.deactivations)
     timer_services.replace_many(writes.timers, now=now)
     # The version check turns a lost race into a clean conflict on either database.
-    updated = write("update_order", _UPDATE_ORDER, [
-        [*(getattr(order, name) for name in _ORDER_FIELDS), order.pk, version] for order, version in writes.orders
-    ])
-    if updated != len(writes.orders):
+    if _write_orders(writes.orders) != len(writes.orders):
         raise OrderConflict()
-    # Lines that end alike (an accept of every line, a sweep's batch) share one UPDATE: one statement per set of
-    # values instead of one per line.
-    alike: dict[tuple[Any, ...], list[int]] = {}
-    for line in writes.lines:
-        alike.setdefault(tuple(getattr(line, name) for name in _LINE_FIELDS), []).append(line.pk)
-    for values, pks in alike.items():
-        if len(pks) == 1:
-            write("update_line", _UPDATE_LINE, [[*values, pks[0]]])
-        elif len(pks) <= 64:
-            write(("update_lines", len(pks)), update_in_sql(OrderLine, _LINE_FIELDS, len(pks)), [[*values, *pks]])
-        else:
-            write("update_line", _UPDATE_LINE, [[*values, pk] for pk in pks])
+    _write_lines(writes.lines)
     notification_services.insert_rows(OrderHistory, writes.history)
     notification_services.record_events(writes.events)
     webhook_services.record_state_changes(writes.moved, now)
+
+
+def _write_orders(orders: list[tuple[Order, int]]) -> int:
+    """Orders locked by `lock_orders` write only the columns that moved, and those that moved alike (a sweep's
+    batch) share one `UPDATE … WHERE id IN (…) AND version = …`; the others their whole row. Returns the rows
+    written."""
+    alike, whole = [], []
+    for order, version in orders:
+        names = changed(order, _ORDER_FIELDS)
+        if names is None:
+            whole.append([*(getattr(order, name) for name in _ORDER_FIELDS), order.pk, version])
+        else:
+            alike.append((names, tuple(getattr(order, name) for name in names), (version,), order.pk))
+    updated = update_alike(Order, alike, where=("version",)) if alike else 0
+    if whole:
+        updated += write("update_order", _UPDATE_ORDER, whole)
+    return updated
+
+
+def _write_lines(lines: list[OrderLine]) -> None:
+    """Lines that end alike (an accept of every line, a sweep's batch) share one UPDATE … IN: of the columns that
+    moved for lines locked by `lock_lines_of`, of all of them for the others."""
+    alike = []
+    for line in lines:
+        names = changed(line, _LINE_FIELDS)
+        if names is None:
+            names = _LINE_FIELDS
+        if names:
+            alike.append((names, tuple(getattr(line, name) for name in names), (), line.pk))
+    update_alike(OrderLine, alike)
+
+
+def _suspend_shops(batch: Sequence[tuple[Order, list[OrderLine], Transition]]) -> set[int]:
+    """The shops a batch's transitions suspend, by one UPDATE … RETURNING (per reason): those that were open."""
+    by_reason: dict[str, list[int]] = {}
+    for order, _, transition in batch:
+        for effect in transition.effects:
+            if isinstance(effect, SuspendShop):
+                by_reason.setdefault(effect.reason, []).append(order.shop_id)
+    suspended: set[int] = set()
+    for reason, shop_ids in by_reason.items():
+        suspended |= shop_services.suspend_shops(shop_ids=shop_ids, reason=reason)
+    return suspended
 
 
 def apply_transition(
@@ -361,10 +392,10 @@ def apply_transitions(
     data of the events it emits. Returns the events of all of them."""
     assert transaction.get_connection().in_atomic_block, "lifecycle changes run inside a transaction"
     writes = _Writes()
-    suspended: set[int] = set()
+    suspended = _suspend_shops(batch)
     for order, lines, transition in batch:
         _plan(order, lines, transition, who, now, writes, reason_code=reason_code, reason_label=reason_label,
-              event_data=event_data.get(order.pk) if event_data else None, suspended_shops=suspended)
+              event_data=event_data.get(order.pk) if event_data else None, suspensions=suspended)
     if writes.orders:
         _flush(writes, now)
     return writes.events

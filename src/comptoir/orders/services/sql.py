@@ -178,3 +178,40 @@ def update_in_sql(model: type[Model], names: Sequence[str], rows: int,
                 [*_fields(model, names), *[pk] * rows, *_fields(model, where)])
 
     return build
+
+
+# Keys per UPDATE … IN: a sweep's batch of 200 orders is two statements, and the statements cached per
+# connection (one per count of keys) stay few.
+IN_MAX = 100
+
+
+def remember(instances: Sequence[Model], names: Sequence[str]) -> None:
+    """Keep the values of `names` as loaded (Django's `_loaded_values` idiom), so that `changed` can tell which
+    columns a batch moved."""
+    for instance in instances:
+        instance._loaded_values = tuple(getattr(instance, name) for name in names)  # type: ignore[attr-defined]
+
+
+def changed(instance: Model, names: Sequence[str]) -> tuple[str, ...] | None:
+    """The names among `names` whose value differs from the one `remember` kept (None: nothing kept)."""
+    loaded = getattr(instance, "_loaded_values", None)
+    if loaded is None:
+        return None
+    return tuple(name for name, old in zip(names, loaded, strict=True) if getattr(instance, name) != old)
+
+
+def update_alike(model: type[Model], rows: Sequence[tuple[tuple[str, ...], tuple[Any, ...], tuple[Any, ...], int]],
+                 where: Sequence[str] = ()) -> int:
+    """Set-based UPDATE of many rows: each row is (column names, their new values, the values of `where` it must
+    hold, primary key); rows with the same names and values share `UPDATE … SET … WHERE pk IN (…) AND where`
+    (at most IN_MAX keys a statement). Returns the rows changed."""
+    alike: dict[tuple[tuple[str, ...], tuple[Any, ...], tuple[Any, ...]], list[int]] = {}
+    for names, values, held, pk in rows:
+        alike.setdefault((names, values, held), []).append(pk)
+    total = 0
+    for (names, values, held), pks in alike.items():
+        for start in range(0, len(pks), IN_MAX):
+            chunk = pks[start:start + IN_MAX]
+            total += write(("update_alike", model, names, tuple(where), len(chunk)),
+                           update_in_sql(model, names, len(chunk), where), [[*values, *chunk, *held]])
+    return total

@@ -1,4 +1,5 @@
-"""`comptoir worker`: run the timer and outbox sweeps until stopped (SIGTERM/SIGINT), or once with --once."""
+"""`comptoir worker`: run the timer and outbox sweeps until stopped (SIGTERM/SIGINT), or once with --once
+(`--only timers|outbox`: that part alone)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import signal
 import threading
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from comptoir.timers import worker
 
@@ -18,10 +19,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--once", action="store_true", help="work until nothing is due, then exit")
+        parser.add_argument("--only", choices=sorted(worker.PARTS),
+                            help="with --once: run only the timer sweep, or only the outbox delivery")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["only"] and not options["once"]:
+            raise CommandError("--only va avec --once.")
         if options["once"]:
-            done = worker.run_until_idle()
+            done = worker.run_until_idle(only=options["only"])
             self.stdout.write(f"{done} tâches traitées")
             return
         stop = threading.Event()
