@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import os
 import pstats
 import sys
 import time
@@ -68,19 +67,12 @@ def main() -> None:
     ap.add_argument("--only", default="accept,refusal,reception")
     ap.add_argument("--no-profile", action="store_true", help="time without cProfile (its overhead skews A/B)")
     args = ap.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
-    os.environ.setdefault("COMPTOIR_HOME", str(ROOT))
-    os.environ.setdefault("COMPTOIR_LOG_LEVEL", "WARNING")
-    import django
+    from bench.profiling import setup_django
 
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    call_command("migrate", verbosity=0)
+    setup_django()
     from datetime import timedelta
 
+    from django.conf import settings
     from tests.factories import ShopFactory, make_order, shop_key
 
     from comptoir.core import clock

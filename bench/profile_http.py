@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import os
 import pstats
 import sys
@@ -85,24 +84,14 @@ def main() -> None:
     ap.add_argument("--callers", default="", help="also print the callers of functions matching this pattern")
     ap.add_argument("--sql", action="store_true", help="print the statements of one call")
     args = ap.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
-    os.environ.setdefault("COMPTOIR_HOME", str(ROOT))
-    os.environ.setdefault("COMPTOIR_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("COMPTOIR_RATE_LIMITS", "*=1000000000/60")
-    import django
+    from bench.profiling import print_profile, setup_django
 
-    django.setup()
+    setup_django(unlimited_rates=True)
     from datetime import timedelta
 
-    from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
     from tests.factories import ShopFactory, shop_key
 
     from comptoir.core import clock
@@ -143,14 +132,7 @@ def main() -> None:
     prof.disable()
     stats = pstats.Stats(prof)
     print(f"{stats.total_calls / n:.0f} Python function calls per call ({stats.prim_calls / n:.0f} primitive)")
-    out = io.StringIO()
-    stats.stream = out  # type: ignore[attr-defined]
-    stats.sort_stats(args.sort).print_stats(args.top)
-    print("\n".join(out.getvalue().splitlines()[: args.top + 12]))
-    if args.callers:
-        out = io.StringIO()
-        pstats.Stats(prof, stream=out).sort_stats("tottime").print_callers(args.callers)
-        print(out.getvalue())
+    print_profile(prof, sort=args.sort, top=args.top, callers=args.callers)
 
 
 if __name__ == "__main__":

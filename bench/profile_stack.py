@@ -31,20 +31,11 @@ def main() -> None:
     ap.add_argument("--sort", default="cumulative")
     ap.add_argument("--callers", default="", help="also print the callers of functions matching this pattern")
     args = ap.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "comptoir.settings")
-    os.environ.setdefault("COMPTOIR_HOME", str(ROOT))
-    os.environ.setdefault("COMPTOIR_LOG_LEVEL", "WARNING")
-    import django
+    from bench.profiling import print_profile, setup_django
 
-    django.setup()
+    setup_django()
     from datetime import timedelta
 
-    from django.conf import settings
-    from django.core.management import call_command
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
     from tests.factories import ShopFactory, make_order, shop_key
 
     from comptoir.core import clock
@@ -107,13 +98,7 @@ def main() -> None:
     print(f"{stats.total_calls / n:.0f} Python function calls per request (cProfile), "  # type: ignore[attr-defined]
           f"{len(queries.captured_queries)} statements per request + {checks / n:.2f} connection health checks "
           "(SELECT 1 on PostgreSQL)")
-    out = io.StringIO()
-    pstats.Stats(prof, stream=out).sort_stats(args.sort).print_stats(args.top)
-    print("\n".join(out.getvalue().splitlines()[: args.top + 12]))
-    if args.callers:
-        out = io.StringIO()
-        pstats.Stats(prof, stream=out).sort_stats("tottime").print_callers(args.callers)
-        print(out.getvalue())
+    print_profile(prof, sort=args.sort, top=args.top, callers=args.callers)
 
 
 if __name__ == "__main__":

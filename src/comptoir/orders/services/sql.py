@@ -86,10 +86,10 @@ def _cache(connection: Any) -> dict[Hashable, Any]:
     return cache
 
 
-def fetch(model: type[M], key: Hashable, build: Callable[[], QuerySet[M]], params: Sequence[Any]) -> list[M]:
-    """The instances `build()` selects, with `params` in place of its parameters (the same values in the same
-    order as the first call's: checked when compiling)."""
-    connection = transaction.get_connection()
+def _compiled(connection: Any, key: Hashable, build: Callable[[], QuerySet[Any]], params: Sequence[Any],
+              *, instances: bool) -> _Select:
+    """The statement of `build()` compiled once per connection; `params` must be the query's own parameters (the
+    same values in the same order as the first call's: checked when compiling)."""
     cache = _cache(connection)
     select = cache.get(key)
     if select is None:
@@ -97,36 +97,36 @@ def fetch(model: type[M], key: Hashable, build: Callable[[], QuerySet[M]], param
         sql, sample = compiler.as_sql()
         if list(sample) != list(params):
             raise AssertionError(f"{key}: the query's parameters {sample!r} are not {list(params)!r}")
-        fields = compiler.klass_info["select_fields"]
-        attnames = [col.target.attname for col, _, _ in compiler.select[fields[0] : fields[-1] + 1]]
+        attnames = []
+        if instances:
+            fields = compiler.klass_info["select_fields"]
+            attnames = [col.target.attname for col, _, _ in compiler.select[fields[0] : fields[-1] + 1]]
         converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
         select = cache[key] = _Select(sql, attnames, converters, compiler)
+    return select
+
+
+def _run(connection: Any, select: _Select, params: Sequence[Any]) -> Any:
     with connection.cursor() as cursor:
         cursor.execute(select.sql, params)
         rows: Any = cursor.fetchall()
     if select.converters:
         rows = select.compiler.apply_converters(rows, select.converters)
-    return [model.from_db(connection.alias, select.attnames, row) for row in rows]
+    return rows
+
+
+def fetch(model: type[M], key: Hashable, build: Callable[[], QuerySet[M]], params: Sequence[Any]) -> list[M]:
+    """The instances `build()` selects, with `params` in place of its parameters (`_compiled`)."""
+    connection = transaction.get_connection()
+    select = _compiled(connection, key, build, params, instances=True)
+    return [model.from_db(connection.alias, select.attnames, row) for row in _run(connection, select, params)]
 
 
 def fetch_rows(key: Hashable, build: Callable[[], QuerySet[Any]], params: Sequence[Any]) -> list[tuple[Any, ...]]:
     """`fetch` for a `values_list()` query (aggregates included): its rows as tuples, converted as the ORM would."""
     connection = transaction.get_connection()
-    cache = _cache(connection)
-    select = cache.get(key)
-    if select is None:
-        compiler = build().query.get_compiler(connection=connection)
-        sql, sample = compiler.as_sql()
-        if list(sample) != list(params):
-            raise AssertionError(f"{key}: the query's parameters {sample!r} are not {list(params)!r}")
-        converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
-        select = cache[key] = _Select(sql, [], converters, compiler)
-    with connection.cursor() as cursor:
-        cursor.execute(select.sql, params)
-        rows: Any = cursor.fetchall()
-    if select.converters:
-        rows = select.compiler.apply_converters(rows, select.converters)
-    return [tuple(row) for row in rows]
+    select = _compiled(connection, key, build, params, instances=False)
+    return [tuple(row) for row in _run(connection, select, params)]
 
 
 def write(key: Hashable, build: Callable[[Any], tuple[str, list[Any]]], rows: Sequence[Sequence[Any]]) -> int:
