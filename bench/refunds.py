@@ -226,6 +226,21 @@ def _gesture_body(line_id: str) -> str:
     return json.dumps({"refunds": [{"order_line_id": line_id, "reason_code": "22", "amount": GESTURE}]})
 
 
+def _float(shop_id: int) -> None:
+    """A pending balance of 1,000,000 € for the shop (one balanced posting): the bare endpoint and the bare loop
+    replay a gesture's writes without the balance check, and would otherwise drain the pending balance the
+    orders bring, so that the server's later runs were rightly refused (400, balance insufficient)."""
+    from comptoir.core import clock
+    from comptoir.ledger.models import LedgerEntry
+    from comptoir.ledger.rules import Account, TransactionType
+
+    posting, now, cents = uuid.uuid4(), clock.now(), 100_000_000
+    LedgerEntry.objects.bulk_create([
+        LedgerEntry(posting=posting, shop_id=shop_id, account=account, amount_cents=amount, created_date=now,
+                    transaction_type=TransactionType.ORDER_AMOUNT, order_id="BENCH-FLOAT")
+        for account, amount in ((Account.CUSTOMER_FUNDS, -cents), (Account.SHOP_PENDING, cents))])
+
+
 def _setup_ceilings(shops: int, orders_per_shop: int) -> tuple:
     from django.test import Client
     from tests.factories import ShopFactory, make_order, shop_key
@@ -242,6 +257,7 @@ def _setup_ceilings(shops: int, orders_per_shop: int) -> tuple:
         shop = ShopFactory(id=wc.SHOP_BASE + s)
         key = shop_key(shop)
         template = make_order(OrderState.SHIPPED, shop=shop, lines=2)
+        _float(shop.pk)
         first = call(wc.pool_order(template, key))  # the clones start in the steady state (see the module doc)
         assert first.status_code == 200, first.content[:300]
         template.refresh_from_db()
