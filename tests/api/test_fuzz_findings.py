@@ -113,6 +113,20 @@ def test_a_json_body_that_is_not_an_object_is_a_400_and_stores_nothing(client: C
     assert not SimulatedDirective.objects.exists()
 
 
+@pytest.mark.parametrize("order_id", ["C" * 119 + "-A", "CMD%C3%A9-A", "CMD%20X-A"])
+def test_a_payment_directive_for_an_impossible_order_id_is_a_400(client: Client, op_key: str,
+                                                                  comptoir_settings: Any, order_id: str) -> None:
+    # given sandbox mode on (PostgreSQL refused a 121-character id, varchar(120), with a 500)
+    comptoir_settings(SANDBOX=True)
+
+    response = put(client, f"/api/operator/sandbox/payments/{order_id}", op_key, {"refuse_capture": True})
+
+    assert "Identifiant de commande invalide" in assert_error(response, 400, "VALIDATION_ERROR")["message"]
+    assert not SimulatedDirective.objects.exists()
+    # and an order id of the imports' form, not imported yet, still takes its directive
+    assert put(client, "/api/operator/sandbox/payments/CMD_1.2-B", op_key, {"refuse_capture": True}).status_code == 204
+
+
 @pytest.mark.parametrize("path", ["/api/shipments?last_updated_to=", "/api/orders?start_update_date=",
                                   "/api/sellerpayment/transactions_logs?date_created_from="])
 def test_a_date_with_an_offset_past_sixteen_hours_is_read_as_its_instant(client: Client, key: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.db.models import F
 
 from comptoir.core import clock
+from comptoir.core.errors import ValidationError
 from comptoir.payments.adapter import ProviderResult, Release, load_provider, release_many
 from comptoir.payments.models import (
     OperationKind,
@@ -155,8 +157,16 @@ def record_refund(*, order_pk: int, refund_key: str, amount_cents: int, result: 
     _record(payment, OperationKind.REFUND, refund_key, amount_cents, result)
 
 
+# An order id as imports make them (commercial id, dash, shop letter), within SimulatedDirective.order_id.
+_ORDER_ID = re.compile(r"[A-Za-z0-9_.-]{1,120}")
+
+
 def set_simulated_directive(*, order_id: str, refuse_capture: bool, refuse_reauthorization: bool,
                             refuse_refund: bool = False) -> None:
+    """The order may not be imported yet (a directive can wait for it), so its id is checked by its form."""
+    if not _ORDER_ID.fullmatch(order_id):
+        raise ValidationError("Identifiant de commande invalide : lettres, chiffres, « _ . - », 120 caractères "
+                              "au plus.", field="order_id")
     SimulatedDirective.objects.update_or_create(
         order_id=order_id,
         defaults={"refuse_capture": refuse_capture, "refuse_reauthorization": refuse_reauthorization,
