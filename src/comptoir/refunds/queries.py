@@ -13,7 +13,7 @@ from django.db.models import Sum
 
 from comptoir.ledger import queries as ledger_queries
 from comptoir.orders.models import OrderLine
-from comptoir.orders.services.sql import fetch, fetch_rows
+from comptoir.orders.services.sql import fetch, fetch_rows, statement
 from comptoir.orders.states import OrderState
 from comptoir.refunds.models import Reason, ReasonType, Refund
 from comptoir.refunds.rules import LineAccount, RefundKind
@@ -69,12 +69,8 @@ def _accounts_sql(connection: Any) -> str:
 def _account_rows(order_pk: int) -> tuple[dict[int, list[int]], dict[int, int], dict[int, int]]:
     """Per line pk: the refunds' sums (amount, its tax, shipping, its tax, fee, its VAT, refunded units), the units
     in any parcel, the units in shipped parcels."""
-    connection = transaction.get_connection()
-    cache = connection.__dict__.setdefault("_comptoir_refund_sql", {})
-    sql = cache.get("accounts")
-    if sql is None:
-        sql = cache["accounts"] = _accounts_sql(connection)
-    with connection.cursor() as cursor:
+    sql = statement("refund_accounts", _accounts_sql)
+    with transaction.get_connection().cursor() as cursor:
         cursor.execute(sql, [RefundKind.REFUND.value, order_pk, order_pk])
         rows = cursor.fetchall()
     sums: dict[int, list[int]] = {}

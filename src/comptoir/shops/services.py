@@ -30,13 +30,7 @@ def lock_shop(shop_id: int) -> Shop:
 
 def suspend_shop(*, shop_id: int, reason: str) -> bool:
     """Returns True when the shop was open and is now suspended. Call inside a transaction."""
-    if not reason.strip():
-        raise ValidationError("Un motif de suspension est obligatoire.", field="reason")
-    now = clock.now()
-    updated = Shop.objects.filter(id=shop_id, state=ShopState.OPEN).update(
-        state=ShopState.SUSPENDED, suspension_reason=reason, suspended_at=now, last_updated_date=now
-    )
-    return bool(updated)
+    return bool(suspend_shops(shop_ids=[shop_id], reason=reason))
 
 
 def suspend_shops(*, shop_ids: Sequence[int], reason: str) -> set[int]:

@@ -154,9 +154,9 @@ SWEEPS: list[Callable[[str], int]] = [sweep_timers, notification_services.sweep_
 
 # The parts `comptoir worker --once --only PART` runs alone (bench/sweeps.py times a sweep apart from the delivery
 # of the events it wrote).
-PARTS: dict[str, Callable[[], list[Callable[[str], int]]]] = {
-    "timers": lambda: [sweep_timers],
-    "outbox": lambda: [notification_services.sweep_outbox],
+PARTS: dict[str, list[Callable[[str], int]]] = {
+    "timers": [sweep_timers],
+    "outbox": [notification_services.sweep_outbox],
 }
 
 
@@ -165,7 +165,7 @@ def run_until_idle(worker_id: str | None = None, *, max_rounds: int = 100_000, o
     --once`). `max_rounds` only guards against a livelock: a sweep of 100,000 orders takes over 1,000 rounds
     (200 timers or events each)."""
     worker_id = worker_id or new_worker_id()
-    sweeps = SWEEPS if only is None else PARTS[only]()
+    sweeps = SWEEPS if only is None else PARTS[only]
     total = 0
     for _ in range(max_rounds):
         done = sum(sweep(worker_id) for sweep in sweeps)

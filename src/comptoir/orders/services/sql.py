@@ -149,6 +149,16 @@ def write(key: Hashable, build: Callable[[Any], tuple[str, list[Any]]], rows: Se
         return cursor.rowcount
 
 
+def statement(key: Hashable, build: Callable[[Any], str]) -> str:
+    """The SQL `build(connection)` makes, built once per connection (plain SQL the ORM cannot compile)."""
+    connection = transaction.get_connection()
+    cache = _cache(connection)
+    sql = cache.get(key)
+    if sql is None:
+        sql = cache[key] = build(connection)
+    return sql
+
+
 def _fields(model: type[Model], names: Sequence[str]) -> list[Any]:
     return [model._meta.get_field(name) for name in names]
 
