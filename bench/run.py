@@ -55,9 +55,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--conc-seconds", type=float, default=8.0,
                     help="duration of each concurrent OR11 / seller list run")
     ap.add_argument("--sqlite-workers", type=int, default=1,
-                    help="`comptoir worker` processes running during the HTTP phase on SQLite")
+                    help="`comptoir worker` processes on SQLite: during the HTTP phase, and sharing the sweeps")
     ap.add_argument("--pg-workers", type=int, default=2,
-                    help="`comptoir worker` processes running during the HTTP phase on PostgreSQL")
+                    help="`comptoir worker` processes on PostgreSQL: during the HTTP phase, and sharing the sweeps")
     ap.add_argument("--skip-bare", action="store_true", help="no bare HTTP endpoint (bench/bare_http.py)")
     ap.add_argument("--or28-seconds", type=float, default=5.0,
                     help="duration of each ST01 / OR28 run (ours, bare HTTP, bare loop; each client count)")
@@ -338,7 +338,8 @@ def bench_database(name: str, args: argparse.Namespace, columns: dict) -> dict:
 
     if "sweeps" in parts:
         out["sweeps"] = sweeps.bench_sweeps(name, url, path if name == "sqlite" else None, columns,
-                                            orders=args.sweep_orders, repeat=args.sweep_repeat)
+                                            orders=args.sweep_orders, repeat=args.sweep_repeat,
+                                            workers=args.sqlite_workers if name == "sqlite" else args.pg_workers)
         reset()
 
     out["calibration_after"] = machine_calibration()
@@ -509,7 +510,8 @@ def print_summary(results: dict) -> None:
                       f"{r['ceiling_orders_per_s']:>8.0f} {'OK' if r['verified'] else 'FAILED':>8}   "
                       f"{v['orders_per_s']:>11.0f} {v.get('with_delivery_orders_per_s', 0):>8.0f} "
                       f"{v['ceiling_orders_per_s']:>8.0f} {'OK' if v['verified'] else 'FAILED':>8}   "
-                      f"({sw['orders']:,} orders each, start-up {sw['startup_s']:.2f} s subtracted)")
+                      f"({sw['orders']:,} orders each, {sw.get('workers', 1)} worker(s), start-up {sw['startup_s']:.2f} s "
+                      "subtracted; ceiling: one connection)")
     for key, where in (("imports", "SQLite"), ("imports_postgresql", "PostgreSQL")):
         imp = results.get(key)
         if imp and "total_s" in imp:

@@ -15,9 +15,11 @@ claimed_by 'bench-parked') and given back afterwards, so the worker sees only th
 orders, shops and everything hanging off them are deleted afterwards (children first, found from the models).
 Not written: the IMPORT/APPROVE history rows of these orders (nothing on the timer path reads them).
 
-The worker runs as a subprocess with COMPTOIR_WORKER_BATCH_SIZE=200 and the locmem e-mail backend (the outbox
-sweep renders and "sends" each event's mail without a network), twice: `worker --once --only timers` (the sweep)
-then `worker --once --only outbox` (the delivery of the events it wrote). Each wall time minus that of the same
+The worker runs as `workers` subprocesses started together (bench/run.py: --pg-workers on PostgreSQL, 2 by
+default; --sqlite-workers on SQLite, 1), sharing the due timers through their leases, with
+COMPTOIR_WORKER_BATCH_SIZE=200 and the locmem e-mail backend (the outbox sweep renders and "sends" each event's
+mail without a network), twice: `worker --once --only timers` (the sweep) then `worker --once --only outbox` (the
+delivery of the events it wrote). Each wall time minus that of the same
 command with nothing due (process start-up, Django set-up, the empty claims) gives `orders_per_s` (the sweep
 alone) and `with_delivery_orders_per_s` (sweep + delivery: what one `worker --once` run measured before).
 The ceiling (`ceiling`) replays the sweep's own SQL writes, set-based as the sweep's batch path issues them, from
@@ -289,28 +291,39 @@ def _ledger_columns() -> list[str]:
 PARTS = ("timers", "outbox")  # `worker --once --only PART`: the sweep, then the delivery of its events
 
 
-def run_worker(url: str, orders: int = 0, only: str | None = None) -> tuple[float, int]:
+def run_worker(url: str, orders: int = 0, only: str | None = None, workers: int = 1) -> tuple[float, int]:
+    """`workers` processes of `comptoir worker --once [--only PART]` started together (they share the due timers
+    through their leases, as production workers do); the wall time until the last one is done, and the tasks of
+    all of them."""
     # The loaded data's one-time redaction / missing-invoice backlog stays idle (bench/httpbench.py WORKER_ENV).
     env = comptoir_env(url, COMPTOIR_WORKER_BATCH_SIZE="200", COMPTOIR_EMAIL_BACKEND=LOCMEM,
                        COMPTOIR_REDACT_AFTER_DAYS="0", COMPTOIR_INVOICE_MISSING_BUSINESS_DAYS="36500")
     t0 = time.perf_counter()
-    proc = subprocess.run([COMPTOIR, "worker", "--once", *(["--only", only] if only else [])], env=env, cwd=ROOT,
-                          capture_output=True, text=True,
-                          timeout=max(1800, orders // 10))  # 100,000 orders: up to 10,000 s on a loaded machine
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(f"comptoir worker --once failed:\n{proc.stdout[-1000:]}\n{proc.stderr[-3000:]}")
-    m = re.search(r"(\d+) tâches", proc.stdout)
-    if proc.stderr.strip():
-        log(f"worker stderr: {proc.stderr.strip()[-800:]}")
-    return wall, int(m.group(1)) if m else -1
+    procs = [subprocess.Popen([COMPTOIR, "worker", "--once", *(["--only", only] if only else [])], env=env, cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(workers)]
+    tasks: list[int] = []
+    try:
+        for proc in procs:
+            # 100,000 orders: up to 10,000 s on a loaded machine
+            stdout, stderr = proc.communicate(timeout=max(1800, orders // 10))
+            if proc.returncode != 0:
+                raise RuntimeError(f"comptoir worker --once failed:\n{stdout[-1000:]}\n{stderr[-3000:]}")
+            if stderr.strip():
+                log(f"worker stderr: {stderr.strip()[-800:]}")
+            m = re.search(r"(\d+) tâches", stdout)
+            tasks.append(int(m.group(1)) if m else -1)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    return time.perf_counter() - t0, (-1 if -1 in tasks else sum(tasks))
 
 
-def startup_seconds(url: str, runs: int = 2, only: str | None = None) -> float:
+def startup_seconds(url: str, runs: int = 2, only: str | None = None, workers: int = 1) -> float:
     """Wall time of `worker --once [--only PART]` with nothing due (start-up, set-up, one empty round), median."""
     walls = []
     for _ in range(runs):
-        wall, done = run_worker(url, only=only)
+        wall, done = run_worker(url, only=only, workers=workers)
         if done != 0:
             raise RuntimeError(f"the empty worker run did {done} tasks: something else is due")
         walls.append(wall)
@@ -423,19 +436,20 @@ def verify(db: Db, kind: str, n: int, lines: int) -> dict:
 
 # --------------------------------------------------------------------------- one database
 def bench_sweeps(database: str, url: str, sqlite_path: str | None, columns: dict[str, list[str]], *, orders: int,
-                 repeat: int) -> dict:
-    """For each kind: set up N orders, run the worker, verify, clean up; `repeat` times; plus the ceiling."""
+                 repeat: int, workers: int = 1) -> dict:
+    """For each kind: set up N orders, run the worker(s), verify, clean up; `repeat` times; plus the ceiling."""
     db = Db(database, sqlite_path)
-    out: dict = {"orders": orders, "batch_size": 200}
+    out: dict = {"orders": orders, "batch_size": 200, "workers": workers}
     try:
         cleanup(db)
         out["parked"] = park(db)
         log(f"{database}: sweeps: parked {out['parked']['timers']:,} pending timers and "
             f"{out['parked']['outbox_events']:,} outbox events of the bench data for the run")
-        startup = {part: round(startup_seconds(url, only=part), 3) for part in PARTS}
+        startup = {part: round(startup_seconds(url, only=part, workers=workers), 3) for part in PARTS}
         out["startup_s"] = startup["timers"]
         out["delivery_startup_s"] = startup["outbox"]
-        log(f"{database}: sweeps: `worker --once --only timers|outbox` with nothing due: {startup['timers']:.2f} s "
+        log(f"{database}: sweeps: {workers} × `worker --once --only timers|outbox` with nothing due: "
+            f"{startup['timers']:.2f} s "
             f"| {startup['outbox']:.2f} s (subtracted)")
         n_shops = max(1, orders // 20)
         for kind in ("refusal", "reception"):
@@ -444,9 +458,9 @@ def bench_sweeps(database: str, url: str, sqlite_path: str | None, columns: dict
                 shape = setup(db, columns, kind, orders, n_shops)
                 if k == 0:
                     out[f"{kind}_captured"] = capture(url, PREFIX[kind])
-                wall, done = run_worker(url, orders, only="timers")
+                wall, done = run_worker(url, orders, only="timers", workers=workers)
                 net = max(1e-3, wall - startup["timers"])
-                d_wall, delivered = run_worker(url, orders, only="outbox")
+                d_wall, delivered = run_worker(url, orders, only="outbox", workers=workers)
                 d_net = max(1e-3, d_wall - startup["outbox"])
                 check = verify(db, kind, orders, shape["lines"])
                 runs.append({"wall_s": round(wall, 3), "net_s": round(net, 3), "tasks": done,
