@@ -544,7 +544,8 @@ def print_summary(results: dict) -> None:
         big_pg = db["database"] == "postgresql" and a["orders"] >= 5_000_000
         p99_target = TARGETS["or11_p99_ms_5m_pg" if big_pg else "or11_p99_ms"]
         if "or11" in parts:
-            verdict.append("OR11 p50 " + ("OK" if o11["p50_ms"] <= TARGETS["or11_p50_ms"] else "MISSED"))
+            if not big_pg:  # at 5,000,000 orders the issue sets a p99 only
+                verdict.append("OR11 p50 " + ("OK" if o11["p50_ms"] <= TARGETS["or11_p50_ms"] else "MISSED"))
             verdict.append("OR11 p99 " + ("OK" if o11["p99_ms"] <= p99_target else "MISSED"))
         if "or21" in parts:
             verdict.append("OR21 " + ("OK" if o21["accepts_per_s"] >= TARGETS["or21_accepts_per_s"] else "MISSED"))
@@ -561,8 +562,6 @@ def print_summary(results: dict) -> None:
             if cell.get("or21_ratio_to_bare") is not None:
                 verdict.append(f"OR21/bare@{c} " + ("OK" if cell["or21_ratio_to_bare"] >= TARGETS["write_ratio_to_bare_http"]
                                                     else "MISSED"))
-            if (cell.get("or11") or {}).get("p99_ms") is not None:
-                verdict.append(f"OR11 p99@{c} " + ("OK" if cell["or11"]["p99_ms"] <= p99_target else "MISSED"))
         if db.get("memory"):
             verdict.append("memory " + ("OK" if db["memory"]["ok"] else "MISSED"))
         cal = db.get("calibration_before", {})
