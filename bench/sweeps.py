@@ -19,9 +19,9 @@ The worker runs as `workers` subprocesses started together (bench/run.py: --pg-w
 default; --sqlite-workers on SQLite, 1), sharing the due timers through their leases, with
 COMPTOIR_WORKER_BATCH_SIZE=200 and the locmem e-mail backend (the outbox sweep renders and "sends" each event's
 mail without a network), twice: `worker --once --only timers` (the sweep) then `worker --once --only outbox` (the
-delivery of the events it wrote). Each wall time minus that of the same
-command with nothing due (process start-up, Django set-up, the empty claims) gives `orders_per_s` (the sweep
-alone) and `with_delivery_orders_per_s` (sweep + delivery: what one `worker --once` run measured before).
+delivery of the events it wrote). Each wall time minus that of the same command with nothing due (process
+start-up, Django set-up, the empty claims) gives `orders_per_s` (the sweep alone) and `with_delivery_orders_per_s`
+(sweep + delivery: what one `worker --once` run measured before).
 The ceiling (`ceiling`) replays the sweep's own SQL writes, set-based as the sweep's batch path issues them, from
 a bare loop: it compares with `orders_per_s`.
 
@@ -449,8 +449,7 @@ def bench_sweeps(database: str, url: str, sqlite_path: str | None, columns: dict
         out["startup_s"] = startup["timers"]
         out["delivery_startup_s"] = startup["outbox"]
         log(f"{database}: sweeps: {workers} × `worker --once --only timers|outbox` with nothing due: "
-            f"{startup['timers']:.2f} s "
-            f"| {startup['outbox']:.2f} s (subtracted)")
+            f"{startup['timers']:.2f} s | {startup['outbox']:.2f} s (subtracted)")
         n_shops = max(1, orders // 20)
         for kind in ("refusal", "reception"):
             runs = []
