@@ -135,7 +135,7 @@ CONC_KEYS = ("per_s", "p50_ms", "p90_ms", "p99_ms", "server_cpu_cores", "client_
 def http_phase(name: str, args: argparse.Namespace, out: dict, url: str, sqlite: str | None, reset, orders_pool: list
                ) -> None:  # noqa: ANN001
     """Server + workers up, memory sampled; OR11 / seller list (1 client, then each concurrency), OR21 and its bare
-    HTTP endpoint at each concurrency. Fills out["or11_runs"], ["list_runs"], ["or21_runs"], ["concurrency"],
+    HTTP endpoint at each concurrency, their runs alternating. Fills out["or11_runs"], ["list_runs"], ["or21_runs"], ["concurrency"],
     ["memory"], ["topology"]."""
     parts = args.parts
     n_workers = args.sqlite_workers if name == "sqlite" else args.pg_workers
@@ -155,6 +155,7 @@ def http_phase(name: str, args: argparse.Namespace, out: dict, url: str, sqlite:
     server = httpbench.Server(url, processes=args.processes, threads=args.threads, label=name)
     workers = httpbench.Workers(url, n_workers, label=name)
     sampler = memory.MemorySampler()
+    bare = None
     try:
         workers.start()
         server.start(probe_key="bench-shop-1")
@@ -200,11 +201,21 @@ def http_phase(name: str, args: argparse.Namespace, out: dict, url: str, sqlite:
             conc[str(c)]["list"] = {
                 page: {**median_run([r[page] for r in runs], ("per_s", "p50_ms", "p90_ms", "p99_ms")),
                        "non_ok": sum(r[page]["non_ok"] for r in runs)} for page in ("first_page", "filtered")}
+        if "or21" in parts and not args.skip_bare:
+            bare = bare_http.BareServer("bench.bare_http:or21_app", {"database_url": url}, processes=args.processes,
+                                        threads=args.threads, label=f"or21-{name}")
+            bare.start()
+        pool_ = {"first": orders_pool}
+
+        def fresh_pool() -> list:
+            return pool_.pop("first", None) or reset()
+
         for c in args.clients if "or21" in parts else []:
-            runs = []
+            # Ours and the bare endpoint alternate run by run (as ST01 and OR28 do): on a shared machine whose
+            # speed drifts over minutes, their ratio compares runs made at the same moment.
+            runs, bare_runs = [], []
             for k in range(args.repeat):
-                p = orders_pool if not out["or21_runs"] else reset()
-                r = httpbench.bench_or21(server, p, clients=c, duration=args.or21_seconds)
+                r = httpbench.bench_or21(server, fresh_pool(), clients=c, duration=args.or21_seconds)
                 runs.append(r)
                 out["or21_runs"].append(r)
                 log(f"{name}: OR21 {c} clients run {k + 1}: {r['accepts_per_s']:.0f} accepts/s, p50 {r['p50_ms']:.1f} "
@@ -212,14 +223,22 @@ def http_phase(name: str, args: argparse.Namespace, out: dict, url: str, sqlite:
                     f"cores, client {r['client_cpu_core_share']:.2f} core, machine busy {r['machine_cpu_busy']:.0%})")
                 if r["errors_sample"]:
                     log(f"{name}: OR21 errors: {r['errors_sample']}")
+                if bare is not None:
+                    bare_runs.append(bare_or21_run(name, bare, fresh_pool(), c, k, args))
             conc[str(c)]["or21"] = {**median_run(runs, ("accepts_per_s", "p50_ms", "p99_ms", "server_cpu_cores",
                                                         "client_cpu_core_share")),
                                     "non_204": sum(r["non_204"] for r in runs),
                                     "pool_exhausted": any(r["pool_exhausted"] for r in runs)}
-        server.stop()
-        if "or21" in parts and not args.skip_bare:
-            bare_or21(name, args, url, conc, reset)
+            if bare_runs:
+                cell = conc[str(c)]
+                cell["bare_or21"] = {**median_run(bare_runs, ("per_s", "p50_ms", "p99_ms", "server_cpu_cores")),
+                                     "non_ok": sum(r["non_ok"] for r in bare_runs),
+                                     "pool_exhausted": any(r["exhausted"] for r in bare_runs)}
+                if cell["bare_or21"]["per_s"]:
+                    cell["or21_ratio_to_bare"] = round(cell["or21"]["accepts_per_s"] / cell["bare_or21"]["per_s"], 3)
     finally:
+        if bare is not None:
+            bare.stop()
         server.stop()
         out["memory"] = sampler.stop()
         out["workers_exit"] = workers.stop()
@@ -251,36 +270,22 @@ def settle(name: str, url: str, sqlite: str | None) -> dict:
     return {"seconds": seconds, "output": proc.stdout.strip(), "parked": parked}
 
 
-def bare_or21(name: str, args: argparse.Namespace, url: str, conc: dict, reset) -> None:  # noqa: ANN001
-    """The bare HTTP endpoint (bench/bare_http.py: same gunicorn configuration, same SQL as one accept, same
-    client), at each concurrency, the workers still running; fills conc[c]["bare_or21"] and the ratio."""
+def bare_or21_run(name: str, bare: bare_http.BareServer, pool_orders: list, clients: int, k: int,
+                  args: argparse.Namespace) -> dict:
+    """One run of the bare HTTP endpoint (bench/bare_http.py: same gunicorn configuration, same SQL as one
+    accept, same client) on a fresh acceptance pool, the workers still running."""
     import random
 
-    p = reset()
-    with bare_http.BareServer("bench.bare_http:or21_app", {"database_url": url}, processes=args.processes,
-                              threads=args.threads, label=f"or21-{name}") as bare:
-        bare.start()
-        for c in args.clients:
-            runs = []
-            for k in range(args.repeat):
-                if runs or c != args.clients[0]:
-                    p = reset()
-                orders = list(p)
-                random.Random(11).shuffle(orders)
-                r = bare_http.run_clients(bare.port, bare_http.accept_requests(orders), clients=c,
-                                          duration=args.or21_seconds, expect=(204,), cpu_seconds=bare.cpu_seconds)
-                runs.append(r)
-                log(f"{name}: bare HTTP accept {c} clients run {k + 1}: {r['per_s']:.0f} accepts/s, p50 "
-                    f"{r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, non-204 {r['non_ok']} (server "
-                    f"{r['server_cpu_cores']:.2f} cores){' POOL EXHAUSTED' if r['exhausted'] else ''}")
-                if r["errors_sample"]:
-                    log(f"{name}: bare errors: {r['errors_sample']}")
-            cell = conc[str(c)]
-            cell["bare_or21"] = {**median_run(runs, ("per_s", "p50_ms", "p99_ms", "server_cpu_cores")),
-                                 "non_ok": sum(r["non_ok"] for r in runs),
-                                 "pool_exhausted": any(r["exhausted"] for r in runs)}
-            if "or21" in cell and cell["bare_or21"]["per_s"]:
-                cell["or21_ratio_to_bare"] = round(cell["or21"]["accepts_per_s"] / cell["bare_or21"]["per_s"], 3)
+    orders = list(pool_orders)
+    random.Random(11).shuffle(orders)
+    r = bare_http.run_clients(bare.port, bare_http.accept_requests(orders), clients=clients,
+                              duration=args.or21_seconds, expect=(204,), cpu_seconds=bare.cpu_seconds)
+    log(f"{name}: bare HTTP accept {clients} clients run {k + 1}: {r['per_s']:.0f} accepts/s, p50 "
+        f"{r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, non-204 {r['non_ok']} (server "
+        f"{r['server_cpu_cores']:.2f} cores){' POOL EXHAUSTED' if r['exhausted'] else ''}")
+    if r["errors_sample"]:
+        log(f"{name}: bare errors: {r['errors_sample']}")
+    return r
 
 
 def bench_database(name: str, args: argparse.Namespace, columns: dict) -> dict:

@@ -119,6 +119,8 @@ def database_from_url(url: str) -> dict:
         if name not in ("", ":memory:"):
             Path(name).parent.mkdir(parents=True, exist_ok=True)
         config["CONN_MAX_AGE"] = 600
+        # Django's backend, converting each statement's placeholders once per text (db/sqlite3).
+        config["ENGINE"] = "comptoir.db.sqlite3"
         # cache_size is per connection, and every server thread holds one: 8 MiB × 8 threads keeps a serve
         # process within 300 MB at 1,000,000 orders (64 MiB each peaked at 688 MB); reads go through mmap anyway
         # (bench/memory.py: make bench prints each process's peak).

@@ -35,3 +35,12 @@ def test_sqlite_gets_none_of_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COMPTOIR_PG_PREPARED_STATEMENTS", raising=False)
     options = database_from_url("sqlite:////tmp/comptoir-settings-test.sqlite3")["OPTIONS"]
     assert "server_side_binding" not in options and options["transaction_mode"] == "IMMEDIATE"
+
+
+def test_sqlite_uses_our_backend_with_its_writer_settings(tmp_path) -> None:  # noqa: ANN001
+    # when the SQLite database setting is made
+    config = database_from_url(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+
+    # then our backend (placeholders converted once per statement text), transactions still IMMEDIATE
+    assert config["ENGINE"] == "comptoir.db.sqlite3"
+    assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
