@@ -135,8 +135,8 @@ CONC_KEYS = ("per_s", "p50_ms", "p90_ms", "p99_ms", "server_cpu_cores", "client_
 def http_phase(name: str, args: argparse.Namespace, out: dict, url: str, sqlite: str | None, reset, orders_pool: list
                ) -> None:  # noqa: ANN001
     """Server + workers up, memory sampled; OR11 / seller list (1 client, then each concurrency), OR21 and its bare
-    HTTP endpoint at each concurrency, their runs alternating. Fills out["or11_runs"], ["list_runs"], ["or21_runs"], ["concurrency"],
-    ["memory"], ["topology"]."""
+    HTTP endpoint at each concurrency, their runs alternating. Fills out["or11_runs"], ["list_runs"],
+    ["or21_runs"], ["concurrency"], ["memory"], ["topology"]."""
     parts = args.parts
     n_workers = args.sqlite_workers if name == "sqlite" else args.pg_workers
     mails: list[str] = []

@@ -43,16 +43,14 @@ class _Batch:
 _batch: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("ledger_batch", default=None)
 
 
-# Entries per multi-row INSERT (a reception sweep's batch of 200 orders posts some 1,800 of them). PostgreSQL gets
-# them as one array per column (`insert_prepared`'s unnest): one statement for the whole batch.
+# Entries per multi-row INSERT on SQLite (a reception sweep's batch of 200 orders posts some 1,800 of them);
+# PostgreSQL gets a whole batch as one statement of one array per column (`insert_prepared`).
 _ROWS_PER_INSERT = 100
 
 
 def _insert(rows: list[list]) -> None:
     """Rows prepared in the order of LedgerEntry's fields (its id aside), as multi-row INSERTs."""
-    connection = transaction.get_connection()
-    notification_services.insert_prepared(
-        LedgerEntry, rows, max_rows=None if connection.vendor == "postgresql" else _ROWS_PER_INSERT)
+    notification_services.insert_prepared(LedgerEntry, rows, max_rows=_ROWS_PER_INSERT)
 
 
 # LedgerEntry's fields that each leg sets → the Leg's attribute.

@@ -157,15 +157,18 @@ def _max_params(connection: Any) -> int:
 def insert_prepared(model: type[Model], prepared: Sequence[Sequence[Any]], *, max_rows: int | None = None) -> None:
     """INSERT rows already prepared for the database, in the order of the model's concrete fields but its primary
     key: multi-row statements of at most `max_rows` rows (and of as many as the database's parameter limit
-    allows); on PostgreSQL, one array per column (`unnest_sql`). One round trip and one plan per statement,
-    where an executemany runs n."""
+    allows); on PostgreSQL, one statement of one array per column (`unnest_sql`), whatever `max_rows`. One round
+    trip and one plan per statement, where an executemany runs n."""
     if not prepared:
         return
     connection = transaction.get_connection()
     insert = _insert(model, connection)
-    per = max(1, _max_params(connection) // len(insert.fields)) if connection.vendor != "postgresql" else 1 << 30
-    if max_rows is not None:
-        per = min(per, max_rows)
+    if connection.vendor == "postgresql":
+        per = 1 << 30  # one array per column: a statement's size does not grow with its rows
+    else:
+        per = max(1, _max_params(connection) // len(insert.fields))
+        if max_rows is not None:
+            per = min(per, max_rows)
     with connection.cursor() as cursor:
         for start in range(0, len(prepared), per):
             chunk = prepared[start:start + per]
